@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { DispatchError } from './errors.js';
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as Europe/London' },
+);
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''));
+
+const port = z.coerce
+  .number({ message: 'must be a port number (0-65535)' })
+  .int('must be a port number (0-65535)')
+  .min(0, 'must be a port number (0-65535)')
+  .max(65535, 'must be a port number (0-65535)');
+
+const positiveInt = z.coerce
+  .number({ message: 'must be a positive whole number' })
+  .int('must be a positive whole number')
+  .positive('must be a positive whole number');
+
+/** Empty strings in the environment mean "unset", as they do in most shells' `.env` habits. */
+const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+/**
+ * Every environment variable Dispatch reads, with its default.
+ * `.env.example` and the README list the same variables; keep the three in step.
+ */
+export const configSchema = z.object({
+  /** Redis for queues and the store. Unset: a private redis-server is started under DATA_DIR/redis. */
+  REDIS_URL: z.preprocess(
+    blankToUndefined,
+    z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
+  ),
+  /** Key prefix for everything Dispatch stores in Redis. @defaultValue `dispatch` */
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]+$/, 'must be letters, digits, _ : . or -').default('dispatch'),
+  /** Where mail goes. @defaultValue the local mailbox that `npm start` runs */
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/, message: 'must be an smtp:// or smtps:// URL' })
+    .default('smtp://127.0.0.1:2525'),
+  /** The From header of every message. */
+  MAIL_FROM: z.string().min(3).default('The Example Times <newsletter@example.com>'),
+  SITE_NAME: z.string().min(1).default('The Example Times'),
+  SITE_URL: httpUrl.default('https://news.example.com'),
+  TWITTER_HANDLE: z
+    .string()
+    .regex(/^@?\w{1,15}$/, 'must be a Twitter handle such as @example')
+    .transform((h) => (h.startsWith('@') ? h : `@${h}`))
+    .default('@example'),
+  NEWSLETTER_SIGNUP_URL: httpUrl.default('https://news.example.com/newsletter'),
+  PREVIEW_HOST: z.string().min(1).default('127.0.0.1'),
+  PREVIEW_PORT: port.default(3000),
+  /** Time zone of the weekly schedule and of ISO weeks. @defaultValue `UTC` */
+  TZ: timeZone.default('UTC'),
+  /** Largest article input accepted, in bytes. @defaultValue 5 MB */
+  MAX_INPUT_BYTES: positiveInt.default(5 * 1024 * 1024),
+  /** Time limit for fetching an article or feed URL. @defaultValue 10000 */
+  FETCH_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Local state: the managed Redis and the local mailbox. @defaultValue `.data` */
+  DATA_DIR: z.string().min(1).default('.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+/**
+ * Validates the environment into a typed {@link Config}. Every bad variable is reported in one
+ * error, e.g. `Invalid configuration: SMTP_URL must be an smtp:// or smtps:// URL (got "localhost")`.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape).map((key) => [key, blankToUndefined(env[key])]),
+  );
+  const result = configSchema.safeParse(known);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '?');
+    const got = env[key];
+    return `${key} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+  });
+  throw new DispatchError('E_CONFIG', `Invalid configuration: ${problems.join(', ')}`);
+}

@@ -1,0 +1,43 @@
+/**
+ * Every failure Dispatch reports on purpose carries one of these stable codes.
+ * The table is the documentation: README's "Error codes" section lists the same entries.
+ */
+export const ERROR_CODES = {
+  E_CONFIG: 'an environment variable is missing or invalid',
+  E_INPUT_NOT_FOUND: 'the input file does not exist or cannot be read',
+  E_INPUT_EMPTY: 'the input is empty or only whitespace',
+  E_INPUT_BINARY: 'the input contains NUL bytes: it is binary, not text',
+  E_INPUT_ENCODING: 'the input cannot be decoded with its declared (or the default UTF-8) charset',
+  E_INPUT_TOO_LARGE: 'the input is larger than the configured limit (MAX_INPUT_BYTES)',
+  E_INPUT_FORMAT: 'the input is not valid in the format given or detected (e.g. malformed JSON)',
+  E_HTML_NO_ARTICLE: 'the HTML page has no readable article',
+  E_ARTICLE_NO_TITLE: 'no title could be found for the article',
+  E_ARTICLE_NO_BODY: 'the article has a title but no body paragraphs',
+  E_URL_INVALID: 'a URL is malformed or not http(s)',
+  E_FETCH_TIMEOUT: 'fetching a URL took longer than FETCH_TIMEOUT_MS',
+  E_FETCH_STATUS: 'fetching a URL answered with a non-2xx status',
+  E_FETCH_FAILED: 'a URL could not be fetched (DNS, refused connection, TLS)',
+  E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',
+  E_REDIS_START: 'the managed redis-server did not start',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The one error class for expected failures: bad input, bad configuration, unreachable services.
+ * `message` is one line that quotes the bad value and says where; `code` never changes meaning.
+ */
+export class DispatchError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DispatchError';
+    this.code = code;
+  }
+}
+
+/** True for a {@link DispatchError}, optionally of one code. */
+export function isDispatchError(error: unknown, code?: ErrorCode): error is DispatchError {
+  return error instanceof DispatchError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,126 @@
+import type { Quote } from './article.js';
+import { countWords } from './clean-text.js';
+
+const SPEECH_VERBS =
+  'said|says|told|tells|added|adds|explained|explains|stated|states|warned|warns|insisted|insists|' +
+  'asked|asks|replied|replies|wrote|writes|noted|notes|declared|declares|announced|announces|' +
+  'reported|reports|argued|argues|continued|continues|underscored|stressed|stresses|' +
+  'acknowledged|acknowledges|admitted|admits|claimed|claims|recalled|recalls|suggested|suggests|' +
+  'commented|remarked|urged|urges|went on|called it|calls it|described|describes|quoted as saying|' +
+  'was quoted as saying|was once quoted as saying|tweeted|posted';
+
+/** A proper name: "Kerry", "John Kerry", "al-Jazeera", "Dr Venter", "Jean de la Fontaine". */
+const NAME_WORD = "(?:[a-z]{1,3}-)?(?:\\p{Lu}\\.|\\p{Lu}[\\p{L}'’-]*)";
+const NAME = `${NAME_WORD}(?: (?:(?:de|van|von|der|bin|al|da|del|la|le) )*${NAME_WORD}){0,3}`;
+const PRONOUN = '(?:he|she|they|He|She|They)';
+const TITLES =
+  'President|Prime Minister|Minister|Secretary|Senator|Sen\\.|Rep\\.|Representative|Governor|Gov\\.|Mayor|' +
+  'Chancellor|General|Gen\\.|Colonel|Col\\.|Captain|Capt\\.|Judge|Justice|Ambassador|envoy|spokesman|' +
+  'spokeswoman|spokesperson|chief|director|professor|Professor|Prof\\.|Dr|Dr\\.|Mr|Mr\\.|Mrs|Mrs\\.|Ms|Ms\\.|' +
+  'King|Queen|Prince|Princess|Pope|Archbishop|Bishop|coach|manager|striker|CEO|chairman|chairwoman';
+
+/** After a quotation: `, Kerry told reporters`, `he said`, `al-Jazeera reported`. */
+const SPEAKER_AFTER = new RegExp(
+  `^[\\s,]*(?<who>${PRONOUN}|${NAME}|(?:the|a|an) [\\p{Ll}\\s-]{1,40}?)(?:\\s+(?:also|then|later|once))?\\s+(?:${SPEECH_VERBS})\\b`,
+  'u',
+);
+/** After a quotation, inverted: `said Kerry`, `says the minister`. */
+const SPEAKER_AFTER_INVERTED = new RegExp(
+  `^[\\s,]*(?:${SPEECH_VERBS})\\s+(?<who>${NAME}|the [\\p{L}\\s-]{1,40}?)(?=[,.;]|$)`,
+  'u',
+);
+/** Before a quotation, in the same sentence: `A spokesman for Lavrov said ...`, `He called it`. */
+const SPEAKER_BEFORE = new RegExp(
+  `(?:^|[.!?]\\s+)(?:(?:But|And|However|Yet|Still|Later|Meanwhile),?\\s+)?(?<who>${PRONOUN}|${NAME}|(?:The|A|An) [\\p{L}\\s-]{1,40}?)(?:\\s+(?:also|then|later))?\\s+(?:${SPEECH_VERBS})\\b[^.!?“”"]*$`,
+  'u',
+);
+/** People the article names with a title, or as the subject of a speech verb. */
+const TITLED_PERSON = new RegExp(`\\b(?:${TITLES})\\s+(?<who>${NAME})`, 'gu');
+const SPEECH_SUBJECT = new RegExp(`(?<who>${NAME})\\s+(?:also\\s+)?(?:${SPEECH_VERBS})\\b`, 'gu');
+
+const MIN_QUOTE_WORDS = 4;
+
+interface Span {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Quotations in a paragraph: “curly” or "straight"; one left open runs to the paragraph's end. */
+function quoteSpans(paragraph: string): Span[] {
+  const spans: Span[] = [];
+  const pattern = /“([^“”]*)(”|$)|"([^"]*)("|$)/g;
+  for (const match of paragraph.matchAll(pattern)) {
+    const inner = (match[1] ?? match[3] ?? '').trim().replace(/[,\s]+$/, '');
+    spans.push({ start: match.index, end: match.index + match[0].length, text: inner });
+  }
+  return spans;
+}
+
+/** The last word of a name is how articles refer back to a person: "John Kerry" -> "Kerry". */
+function surname(name: string): string {
+  return name.trim().split(/\s+/).pop() ?? name;
+}
+
+function isPronoun(who: string): boolean {
+  return /^(?:he|she|they)$/i.test(who);
+}
+
+/** A subject phrase that is really a sentence fragment ("The the", stop words) is not a speaker. */
+function plausibleSpeaker(who: string): boolean {
+  return countWords(who) <= 6 && !/^(?:It|This|That|These|Those|There|I|We|You)$/i.test(who);
+}
+
+/**
+ * Finds direct speech and its speaker. A speaker is taken from the attribution after the quote
+ * ("…,” Kerry said), then from the same sentence before it ("Kerry said: “…”"); "he said" resolves
+ * to the last person named before it; a second quote in a paragraph inherits the first one's speaker.
+ */
+export function extractQuotes(paragraphs: readonly string[]): Quote[] {
+  const text = paragraphs.join('\n');
+  const persons = new Set<string>();
+  for (const pattern of [TITLED_PERSON, SPEECH_SUBJECT]) {
+    for (const match of text.matchAll(pattern)) {
+      const who = match.groups?.who;
+      if (who && !isPronoun(who)) persons.add(surname(who));
+    }
+  }
+
+  /** The person named last before `position` in the article, skipping possessives ("Assad’s"). */
+  const lastPersonBefore = (position: number): string | undefined => {
+    let best: { at: number; name: string } | undefined;
+    for (const name of persons) {
+      const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      for (const match of text.slice(0, position).matchAll(new RegExp(`\\b${escaped}\\b(?!['’]s)`, 'gu'))) {
+        if (!best || match.index > best.at) best = { at: match.index, name };
+      }
+    }
+    return best?.name;
+  };
+
+  const quotes: Quote[] = [];
+  let offset = 0;
+  for (const paragraph of paragraphs) {
+    let previousSpeaker: string | undefined;
+    let previousEnd = 0;
+    for (const span of quoteSpans(paragraph)) {
+      const after = paragraph.slice(span.end).split(/[“"]/)[0] ?? '';
+      const before = paragraph.slice(previousEnd, span.start);
+      const who =
+        SPEAKER_AFTER.exec(after)?.groups?.who ??
+        SPEAKER_AFTER_INVERTED.exec(after)?.groups?.who ??
+        SPEAKER_BEFORE.exec(before)?.groups?.who;
+      let speaker: string | undefined;
+      if (who && plausibleSpeaker(who)) {
+        speaker = isPronoun(who) ? lastPersonBefore(offset + span.start) : who.trim();
+      }
+      speaker ??= previousSpeaker;
+      previousEnd = span.end;
+      if (countWords(span.text) < MIN_QUOTE_WORDS) continue;
+      if (speaker) previousSpeaker = speaker;
+      quotes.push(speaker ? { text: span.text, speaker } : { text: span.text });
+    }
+    offset += paragraph.length + 1;
+  }
+  return quotes;
+}

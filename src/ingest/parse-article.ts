@@ -1,0 +1,140 @@
+import { DispatchError } from '../errors.js';
+import type { Article, ArticleFormat, ArticleImage } from './article.js';
+import { articleId } from './article-id.js';
+import { BOILERPLATE_RULES, type BoilerplateRule } from './boilerplate.js';
+import { cleanText, countWords } from './clean-text.js';
+import { decodeInput } from './decode-input.js';
+import { detectFormat } from './detect-format.js';
+import { extractQuotes } from './extract-quotes.js';
+import { type PageMetadata, readHtml } from './read-html.js';
+import { readJson } from './read-json.js';
+import { readText } from './read-text.js';
+import { safeHttpUrl } from './safe-url.js';
+import { splitSentences } from './split-sentences.js';
+import { type Block, structureBlocks } from './structure-blocks.js';
+
+export interface ParseArticleOptions {
+  /** When the article arrived: its `publishedAt` when the input does not say. Time is an input, never read here. */
+  receivedAt: Date;
+  /** Skip detection. @defaultValue detected from the content */
+  format?: ArticleFormat;
+  /** Where the article lives (the fetched URL); the page's canonical URL wins over it. */
+  url?: string | null;
+  /** The charset an HTTP header declared for bytes input. */
+  charset?: string;
+  /** @defaultValue 5 MB */
+  maxBytes?: number;
+  /** Named in error messages: a file name or URL. @defaultValue "input" */
+  source?: string;
+  /** @defaultValue {@link BOILERPLATE_RULES} */
+  rules?: readonly BoilerplateRule[];
+}
+
+const EMPTY_METADATA: PageMetadata = {
+  title: null,
+  url: null,
+  description: null,
+  byline: null,
+  publishedAt: null,
+  siteName: null,
+  language: null,
+  image: null,
+};
+
+interface Draft {
+  title: string | null;
+  blocks: Block[];
+  metadata: PageMetadata;
+  attribution?: string | null;
+}
+
+function fromJson(text: string, options: ParseArticleOptions, source: string): Draft {
+  const json = readJson(text, source);
+  let draft: Draft;
+  if (json.html !== undefined) {
+    draft = { ...readHtml(json.html, { url: json.url ?? options.url, source }), title: null };
+    draft.title = draft.metadata.title;
+  } else if (json.text !== undefined && json.body === undefined && json.article === undefined) {
+    draft = { ...readText(json.text, source), metadata: { ...EMPTY_METADATA } };
+  } else {
+    const body = json.body ?? json.article ?? [];
+    const paragraphs = Array.isArray(body) ? body : body.split(/\n+/);
+    draft = { title: null, blocks: paragraphs.map((p) => ({ text: p })), metadata: { ...EMPTY_METADATA } };
+  }
+  const image: ArticleImage | null =
+    typeof json.image === 'string'
+      ? { url: json.image, alt: null }
+      : json.image
+        ? { url: json.image.url, alt: json.image.alt ?? null }
+        : null;
+  const m = draft.metadata;
+  return {
+    ...draft,
+    title: json.title ?? draft.title,
+    attribution: json.attribution ?? null,
+    metadata: {
+      title: json.title ?? m.title,
+      url: json.url ?? m.url,
+      description: json.description ?? m.description,
+      byline: json.byline ?? json.author ?? m.byline,
+      publishedAt: json.publishedAt ?? m.publishedAt,
+      siteName: json.siteName ?? m.siteName,
+      language: json.language ?? m.language,
+      image: image ?? m.image,
+    },
+  };
+}
+
+function isoOrNull(value: string | null): string | null {
+  if (!value) return null;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? null : new Date(time).toISOString();
+}
+
+/**
+ * Turns an article as it arrives (scraped text, an HTML page, or JSON; as text or raw bytes) into a
+ * clean {@link Article}. Pure: no I/O, no clock. Throws {@link DispatchError} with a stable code for
+ * input it cannot use.
+ */
+export function parseArticle(input: string | Uint8Array, options: ParseArticleOptions): Article {
+  const source = options.source ?? 'input';
+  const text = decodeInput(input, { maxBytes: options.maxBytes, charset: options.charset, source });
+  const format = options.format ?? detectFormat(text);
+
+  let draft: Draft;
+  if (format === 'json') draft = fromJson(text, options, source);
+  else if (format === 'html') {
+    const html = readHtml(text, { url: options.url, source });
+    draft = { ...html, title: html.metadata.title };
+  } else draft = { ...readText(text, source), metadata: { ...EMPTY_METADATA } };
+
+  const title = draft.title ? cleanText(draft.title) : '';
+  if (!title) throw new DispatchError('E_ARTICLE_NO_TITLE', `${source}: no title found`);
+
+  const body = structureBlocks(draft.blocks, options.rules ?? BOILERPLATE_RULES);
+  const paragraphs = body.sections.flatMap((s) => s.paragraphs);
+  if (paragraphs.length === 0) {
+    throw new DispatchError('E_ARTICLE_NO_BODY', `${source}: "${title.slice(0, 60)}" has no body paragraphs`);
+  }
+
+  const m = draft.metadata;
+  const url = safeHttpUrl(m.url) ?? safeHttpUrl(options.url);
+  const sentences = paragraphs.flatMap(splitSentences);
+  const imageUrl = safeHttpUrl(m.image?.url, url);
+  return {
+    id: articleId(url, title, paragraphs.join('\n')),
+    title,
+    url,
+    description: m.description ? cleanText(m.description) : (sentences[0] ?? null),
+    byline: m.byline ? cleanText(m.byline) : body.byline,
+    attribution: draft.attribution ?? body.attribution,
+    siteName: m.siteName,
+    publishedAt: isoOrNull(m.publishedAt) ?? options.receivedAt.toISOString(),
+    language: m.language,
+    image: imageUrl ? { url: imageUrl, alt: m.image?.alt ? cleanText(m.image.alt) : null } : null,
+    sections: body.sections,
+    sentences,
+    quotes: extractQuotes(paragraphs),
+    wordCount: paragraphs.reduce((n, p) => n + countWords(p), 0),
+  };
+}

@@ -1,0 +1,42 @@
+import sbd from 'sbd';
+
+const SBD_OPTIONS = { newline_boundaries: false, preserve_whitespace: false, sanitize: false } as const;
+
+/** Opening minus closing double quotes: above zero means a quotation is still open. */
+function openQuotes(text: string): number {
+  const curly = (text.match(/“/g)?.length ?? 0) - (text.match(/”/g)?.length ?? 0);
+  const straight = (text.match(/"/g)?.length ?? 0) % 2;
+  return curly + straight;
+}
+
+/** Sentences run on across this many pieces at most while a quotation is open. */
+const MAX_QUOTE_MERGE = 4;
+
+/**
+ * Splits a paragraph into sentences. sbd handles abbreviations ("U.S.", "Mr.", "p.m.", "No. 10"),
+ * initials, decimals and URLs; on top of it, a quotation that sbd split inside
+ * ("“We agreed. We will meet,” Kerry said.") is joined back into one sentence.
+ */
+export function splitSentences(paragraph: string): string[] {
+  const pieces = sbd.sentences(paragraph, SBD_OPTIONS).map((s) => s.trim()).filter(Boolean);
+  const sentences: string[] = [];
+  let i = 0;
+  while (i < pieces.length) {
+    let sentence = pieces[i] as string;
+    let j = i + 1;
+    if (openQuotes(sentence) > 0) {
+      let joined = sentence;
+      for (let k = i + 1; k < pieces.length && k - i < MAX_QUOTE_MERGE; k++) {
+        joined = `${joined} ${pieces[k]}`;
+        if (openQuotes(joined) <= 0) {
+          sentence = joined;
+          j = k + 1;
+          break;
+        }
+      }
+    }
+    sentences.push(sentence);
+    i = j;
+  }
+  return sentences;
+}
