@@ -1,1 +1,81 @@
-console.log('hello', process.argv.slice(2));
+import { Command, CommanderError, Option } from 'commander';
+import { DispatchError } from '../src/errors.js';
+
+/** Exit codes: 0 success, 1 unexpected failure, 2 bad input or usage (the error's code says which). */
+const EXIT_BAD_INPUT = 2;
+
+const verbose = process.argv.includes('--verbose');
+
+// `dispatch parse x | head` closes stdout early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+function example(...lines: string[]): string {
+  return `\nExample:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+const program = new Command('dispatch')
+  .description("Turn a news site's articles into tweet-sized posts and a weekly newsletter.")
+  .option('--verbose', 'print stack traces of unexpected errors')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+program
+  .command('parse')
+  .description('parse one article (scraped text, HTML page or JSON) and print it')
+  .argument('<input>', 'a file, an http(s) URL, or - for standard input')
+  .addOption(new Option('--format <format>', 'skip format detection').choices(['text', 'html', 'json']))
+  .option('--json', 'print the Article as JSON')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch parse examples/harbour-ferry.txt',
+      'curl -s https://example.com/story | dispatch parse - --format html --json',
+    ),
+  )
+  .action(async (input: string, options: { format?: 'text' | 'html' | 'json'; json?: boolean }) => {
+    const { parseCommand } = await import('./commands/parse.js');
+    await parseCommand(input, options);
+  });
+
+program
+  .command('redis')
+  .description('start (or reuse) the managed redis-server under DATA_DIR/redis and print its URL')
+  .option('--stop', 'stop the managed redis-server')
+  .addHelpText('after', example('dispatch redis', 'dispatch redis --stop'))
+  .action(async (options: { stop?: boolean }) => {
+    const { redisCommand } = await import('./commands/redis.js');
+    await redisCommand(options);
+  });
+
+program
+  .command('dev')
+  .description('the local stack that `npm start` runs: ingests the example articles and prints them')
+  .option('--examples <dir>', 'where the example articles are', 'examples')
+  .addHelpText('after', example('npm start', 'dispatch dev --examples my-articles/'))
+  .action(async (options: { examples: string }) => {
+    const { devCommand } = await import('./commands/dev.js');
+    await devCommand(options);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+  } else if (error instanceof DispatchError) {
+    process.stderr.write(`dispatch: ${error.code}: ${error.message}\n`);
+    if (verbose) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `dispatch: unexpected error: ${message}${verbose ? '' : ' (run with --verbose for details)'}\n`,
+    );
+    if (verbose && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 1;
+  }
+}

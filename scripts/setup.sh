@@ -52,4 +52,6 @@ if [ ! -d node_modules ] && [ -f package-lock.json ]; then
 else
   npm install --no-audit --no-fund
 fi
+# The CLI bundle: `dispatch` starts faster from dist/ than from the TypeScript sources.
+npm run build --silent
 say "done. Next: npm start (or npm test)"

@@ -42,7 +42,10 @@ export const configSchema = z.object({
     z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
   ),
   /** Key prefix for everything Dispatch stores in Redis. @defaultValue `dispatch` */
-  REDIS_PREFIX: z.string().regex(/^[\w:.-]+$/, 'must be letters, digits, _ : . or -').default('dispatch'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]+$/, 'must be letters, digits, _ : . or -')
+    .default('dispatch'),
   /** Where mail goes. @defaultValue the local mailbox that `npm start` runs */
   SMTP_URL: z
     .url({ protocol: /^smtps?$/, message: 'must be an smtp:// or smtps:// URL' })
@@ -77,9 +80,7 @@ export type Config = z.output<typeof configSchema>;
  * error, e.g. `Invalid configuration: SMTP_URL must be an smtp:// or smtps:// URL (got "localhost")`.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const known = Object.fromEntries(
-    Object.keys(configSchema.shape).map((key) => [key, blankToUndefined(env[key])]),
-  );
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, blankToUndefined(env[key])]));
   const result = configSchema.safeParse(known);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

@@ -53,13 +53,14 @@ export const BOILERPLATE_RULES: readonly BoilerplateRule[] = [
   {
     name: 'byline',
     action: 'byline',
-    pattern: /^by\s+(?<value>\p{Lu}[\p{L}'’.-]*(?:\s+(?:and\s+)?\p{Lu}[\p{L}'’.-]*){0,5})$/u,
+    pattern: /^[Bb]y\s+(?<value>\p{Lu}[\p{L}'’.-]*(?:\s+(?:and\s+)?\p{Lu}[\p{L}'’.-]*){0,5})$/u,
     maxLength: 80,
   },
   {
     name: 'follow-us',
     action: 'drop',
     pattern: /\bfollow us on (?:twitter|x|facebook|instagram|linkedin|threads|bluesky)\b/i,
+    maxLength: 60,
   },
   {
     name: 'newsletter-cta',
@@ -100,9 +101,22 @@ export const BOILERPLATE_RULES: readonly BoilerplateRule[] = [
     pattern: new RegExp(`^(?:${SHARE_WORDS.map((w) => w.replace(/[-]/g, '\\-')).join('|')})\\s*:?$`, 'i'),
     maxLength: 40,
   },
-  { name: 'external-links', action: 'drop', pattern: /^these are external links and will open in a (?:new|separate) window/i },
-  { name: 'media-playback', action: 'drop', pattern: /^media playback is (?:not supported|unsupported) on (?:this|your) device/i },
-  { name: 'image-credit', action: 'drop', pattern: /^(?:image|photo|picture) (?:copyright|caption|credit)\b/i, maxLength: 200 },
+  {
+    name: 'external-links',
+    action: 'drop',
+    pattern: /^these are external links and will open in a (?:new|separate) window/i,
+  },
+  {
+    name: 'media-playback',
+    action: 'drop',
+    pattern: /^media playback is (?:not supported|unsupported) on (?:this|your) device/i,
+  },
+  {
+    name: 'image-credit',
+    action: 'drop',
+    pattern: /^(?:image|photo|picture) (?:copyright|caption|credit)\b/i,
+    maxLength: 200,
+  },
   { name: 'advertisement', action: 'drop', pattern: /^(?:advertisement|sponsored(?: content)?|ad)$/i },
   {
     name: 'updated-stamp',

@@ -24,9 +24,9 @@ const SPEAKER_AFTER = new RegExp(
   `^[\\s,]*(?<who>${PRONOUN}|${NAME}|(?:the|a|an) [\\p{Ll}\\s-]{1,40}?)(?:\\s+(?:also|then|later|once))?\\s+(?:${SPEECH_VERBS})\\b`,
   'u',
 );
-/** After a quotation, inverted: `said Kerry`, `says the minister`. */
+/** After a quotation, inverted: `said Kerry`, `said nurse Tomas Reyes, who ...`, `says the minister`. */
 const SPEAKER_AFTER_INVERTED = new RegExp(
-  `^[\\s,]*(?:${SPEECH_VERBS})\\s+(?<who>${NAME}|the [\\p{L}\\s-]{1,40}?)(?=[,.;]|$)`,
+  `^[\\s,]*(?:${SPEECH_VERBS})\\s+(?:(?:[\\p{Ll}'’-]+\\s+){0,4}?(?<who>${NAME})|(?<role>the [\\p{Ll}\\s-]{1,40}?))(?=\\s*[,.;]|\\s+(?:who|of|at|in|on|from|after|before)\\b|$)`,
   'u',
 );
 /** Before a quotation, in the same sentence: `A spokesman for Lavrov said ...`, `He called it`. */
@@ -37,6 +37,24 @@ const SPEAKER_BEFORE = new RegExp(
 /** People the article names with a title, or as the subject of a speech verb. */
 const TITLED_PERSON = new RegExp(`\\b(?:${TITLES})\\s+(?<who>${NAME})`, 'gu');
 const SPEECH_SUBJECT = new RegExp(`(?<who>${NAME})\\s+(?:also\\s+)?(?:${SPEECH_VERBS})\\b`, 'gu');
+/** A full name: two or three capitalised words ("Harriet Vance"), after dropping leading non-name words. */
+const FULL_NAME = /\p{Lu}[\p{Ll}'’-]+(?: \p{Lu}[\p{Ll}'’-]+){1,2}/gu;
+const NOT_NAMES = new Set(
+  (
+    'The A An In On At But And After Before When If It This That These Those He She They We I Its Our Their His Her ' +
+    'Of For To By From As With Mr Mrs Ms Dr Monday Tuesday Wednesday Thursday Friday Saturday Sunday January ' +
+    'February March April May June July August September October November December North South East West New ' +
+    'United Street Road Council Committee Court University Club Party Ministry Department Assembly'
+  ).split(' '),
+);
+
+/** The name in a run of capitalised words, or undefined when what is left is not two words. */
+function fullName(words: string): string | undefined {
+  const parts = words.split(' ');
+  while (parts.length && NOT_NAMES.has(parts[0] as string)) parts.shift();
+  if (parts.length < 2 || parts.some((p) => NOT_NAMES.has(p))) return undefined;
+  return parts.join(' ');
+}
 
 const MIN_QUOTE_WORDS = 4;
 
@@ -44,6 +62,11 @@ interface Span {
   start: number;
   end: number;
   text: string;
+}
+
+function inverted(after: string): string | undefined {
+  const groups = SPEAKER_AFTER_INVERTED.exec(after)?.groups;
+  return groups?.who ?? groups?.role;
 }
 
 /** Quotations in a paragraph: “curly” or "straight"; one left open runs to the paragraph's end. */
@@ -85,6 +108,10 @@ export function extractQuotes(paragraphs: readonly string[]): Quote[] {
       if (who && !isPronoun(who)) persons.add(surname(who));
     }
   }
+  for (const match of text.matchAll(FULL_NAME)) {
+    const name = fullName(match[0]);
+    if (name) persons.add(surname(name));
+  }
 
   /** The person named last before `position` in the article, skipping possessives ("Assad’s"). */
   const lastPersonBefore = (position: number): string | undefined => {
@@ -106,10 +133,7 @@ export function extractQuotes(paragraphs: readonly string[]): Quote[] {
     for (const span of quoteSpans(paragraph)) {
       const after = paragraph.slice(span.end).split(/[“"]/)[0] ?? '';
       const before = paragraph.slice(previousEnd, span.start);
-      const who =
-        SPEAKER_AFTER.exec(after)?.groups?.who ??
-        SPEAKER_AFTER_INVERTED.exec(after)?.groups?.who ??
-        SPEAKER_BEFORE.exec(before)?.groups?.who;
+      const who = SPEAKER_AFTER.exec(after)?.groups?.who ?? inverted(after) ?? SPEAKER_BEFORE.exec(before)?.groups?.who;
       let speaker: string | undefined;
       if (who && plausibleSpeaker(who)) {
         speaker = isPronoun(who) ? lastPersonBefore(offset + span.start) : who.trim();

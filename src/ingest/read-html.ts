@@ -28,7 +28,18 @@ type Json = Record<string, unknown>;
 const ARTICLE_TYPES = /^(?:NewsArticle|Article|ReportageNewsArticle|AnalysisNewsArticle|BlogPosting|Report|WebPage)$/;
 const BLOCKS = new Set(['P', 'LI', 'BLOCKQUOTE', 'PRE', 'DD', 'DT', 'TD']);
 const HEADINGS = new Set(['H1', 'H2', 'H3', 'H4', 'H5', 'H6']);
-const SKIP = new Set(['FIGCAPTION', 'FIGURE', 'SCRIPT', 'STYLE', 'NOSCRIPT', 'BUTTON', 'FORM', 'NAV', 'ASIDE', 'IFRAME']);
+const SKIP = new Set([
+  'FIGCAPTION',
+  'FIGURE',
+  'SCRIPT',
+  'STYLE',
+  'NOSCRIPT',
+  'BUTTON',
+  'FORM',
+  'NAV',
+  'ASIDE',
+  'IFRAME',
+]);
 /** Fewer words than this after cleaning is a page, not an article. */
 const MIN_ARTICLE_WORDS = 25;
 
@@ -85,7 +96,10 @@ function readMetadata(document: Document, baseUrl: string | null): PageMetadata 
   const ld = jsonLdArticle(document) ?? {};
   const canonical = document.querySelector('link[rel="canonical"]')?.getAttribute('href');
   const url =
-    safeHttpUrl(canonical, baseUrl) ?? safeHttpUrl(meta('og:url'), baseUrl) ?? safeHttpUrl(text(ld.url), baseUrl) ?? baseUrl;
+    safeHttpUrl(canonical, baseUrl) ??
+    safeHttpUrl(meta('og:url'), baseUrl) ??
+    safeHttpUrl(text(ld.url), baseUrl) ??
+    baseUrl;
   const ldImage = Array.isArray(ld.image) ? ld.image[0] : ld.image;
   const imageUrl = safeHttpUrl(
     meta('og:image', 'og:image:url', 'twitter:image') ??
@@ -101,9 +115,7 @@ function readMetadata(document: Document, baseUrl: string | null): PageMetadata 
     title: text(ld.headline) ?? meta('og:title', 'twitter:title') ?? text(h1) ?? text(document.title),
     url,
     description: meta('description', 'og:description', 'twitter:description') ?? text(ld.description),
-    byline:
-      names(ld.author) ??
-      (rawAuthor && !safeHttpUrl(rawAuthor) ? rawAuthor.replace(/^by\s+/i, '') : null),
+    byline: names(ld.author) ?? (rawAuthor && !safeHttpUrl(rawAuthor) ? rawAuthor.replace(/^by\s+/i, '') : null),
     publishedAt:
       isoDate(meta('article:published_time', 'datePublished', 'date', 'pubdate', 'publishdate', 'dc.date')) ??
       isoDate(text(ld.datePublished)) ??
@@ -138,7 +150,10 @@ export function readHtml(html: string, options: { url?: string | null; source?: 
   const metadata = readMetadata(document, safeHttpUrl(options.url));
 
   // Readability changes the document it reads, so the metadata above comes first.
-  const parsed = new Readability<Element>(document, { serializer: (node) => node as Element, charThreshold: 200 }).parse();
+  const parsed = new Readability<Element>(document, {
+    serializer: (node) => node as Element,
+    charThreshold: 200,
+  }).parse();
   const content = parsed?.content;
   if (!parsed || !content) {
     throw new DispatchError('E_HTML_NO_ARTICLE', `${where}: the page has no readable article`);

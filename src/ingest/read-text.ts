@@ -9,7 +9,10 @@ const TERMINAL = /[.!?:;"”’)\]…]$/;
  * join them. Otherwise (a share bar, a list of links, one paragraph per line) each line stands alone.
  */
 function blockLines(block: string): string[] {
-  const lines = block.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = block
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.length < 2) return lines;
   const longest = Math.max(...lines.map((l) => l.length));
   const wrapped =
@@ -21,7 +24,10 @@ function blockLines(block: string): string[] {
 
 /** Plain text as scraped: the first non-empty line is the title, then paragraphs. */
 export function readText(text: string, source = 'input'): { title: string; blocks: Block[] } {
-  const lines = text.replace(/\r\n?/g, '\n').split(/\n[ \t\u00a0]*\n/).flatMap(blockLines);
+  const lines = text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t\u00a0]*\n/)
+    .flatMap(blockLines);
   const titleIndex = lines.findIndex((l) => cleanText(l).length > 0);
   const title = titleIndex === -1 ? '' : cleanText(lines[titleIndex] as string);
   if (!title) throw new DispatchError('E_ARTICLE_NO_TITLE', `${source}: no title line`);

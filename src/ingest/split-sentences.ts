@@ -18,7 +18,10 @@ const MAX_QUOTE_MERGE = 4;
  * ("“We agreed. We will meet,” Kerry said.") is joined back into one sentence.
  */
 export function splitSentences(paragraph: string): string[] {
-  const pieces = sbd.sentences(paragraph, SBD_OPTIONS).map((s) => s.trim()).filter(Boolean);
+  const pieces = sbd
+    .sentences(paragraph, SBD_OPTIONS)
+    .map((s) => s.trim())
+    .filter(Boolean);
   const sentences: string[] = [];
   let i = 0;
   while (i < pieces.length) {
