@@ -53,7 +53,8 @@ export const BOILERPLATE_RULES: readonly BoilerplateRule[] = [
   {
     name: 'byline',
     action: 'byline',
-    pattern: /^[Bb]y\s+(?<value>\p{Lu}[\p{L}'’.-]*(?:\s+(?:and\s+)?\p{Lu}[\p{L}'’.-]*){0,5})$/u,
+    pattern:
+      /^[Bb]y\s+(?<value>\p{Lu}[\p{L}'’.-]*(?:,?\s+(?:and\s+)?\p{Lu}[\p{L}'’.-]*){0,5})(?:\s*[·|•–—]\s*.{1,40})?$/u,
     maxLength: 80,
   },
   {
@@ -122,6 +123,14 @@ export const BOILERPLATE_RULES: readonly BoilerplateRule[] = [
     name: 'updated-stamp',
     action: 'drop',
     pattern: /^(?:\d{1,2} \w+ \d{4} )?(?:last )?(?:updated|published)(?: at| on)?:? .{0,40}$/i,
+    maxLength: 60,
+  },
+  {
+    // A date on its own line: "March 4, 2026 at 9:30 a.m.", "Feb. 10, 2026", "Tuesday 4 March 2026".
+    name: 'dateline',
+    action: 'drop',
+    pattern:
+      /^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,? )?(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.? \d{4}|\d{4}-\d{2}-\d{2})(?:,? (?:at )?\d{1,2}(?:[:.]\d{2})? ?(?:[ap]\.?m\.?)?(?: [A-Z]{2,4})?)?$/i,
     maxLength: 60,
   },
   { name: 'copyright', action: 'drop', pattern: /^(?:©|\(c\)|copyright ©?)\s*\d{4}/i },

@@ -20,6 +20,39 @@ function sniffCharset(head: string): string | undefined {
   );
 }
 
+/** WHATWG's labels for windows-1252 (which is what "iso-8859-1" and "ascii" mean on the web). */
+const WINDOWS_1252_LABELS = new Set([
+  'windows-1252',
+  'cp1252',
+  'x-cp1252',
+  'iso-8859-1',
+  'iso8859-1',
+  'iso_8859-1',
+  'latin1',
+  'l1',
+  'ascii',
+  'us-ascii',
+  'ansi_x3.4-1968',
+  'cp819',
+  'ibm819',
+  'iso-ir-100',
+  'csisolatin1',
+]);
+/** Bytes 0x80-0x9F of windows-1252; the gaps (0x81, 0x8D, 0x8F, 0x90, 0x9D) map to themselves. */
+const WINDOWS_1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
+
+/**
+ * Node 20's TextDecoder decodes windows-1252 as ISO-8859-1, turning ’ “ ” € into invisible C1
+ * controls; this decodes it as browsers do.
+ */
+function decodeWindows1252(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) {
+    text += byte >= 0x80 && byte <= 0x9f ? WINDOWS_1252_HIGH[byte - 0x80] : String.fromCharCode(byte);
+  }
+  return text;
+}
+
 function decoderFor(label: string, where: string): TextDecoder {
   try {
     return new TextDecoder(label, { fatal: true });
@@ -64,7 +97,9 @@ export function decodeInput(input: string | Uint8Array, options: DecodeOptions =
     label ??= options.charset ?? sniffCharset(Buffer.from(bytes.subarray(0, 1024)).toString('latin1'));
     label ??= 'utf-8';
     try {
-      text = decoderFor(label, where).decode(bytes);
+      text = WINDOWS_1252_LABELS.has(label.toLowerCase())
+        ? decodeWindows1252(bytes)
+        : decoderFor(label, where).decode(bytes);
     } catch (cause) {
       if (cause instanceof DispatchError) throw cause;
       throw new DispatchError(

@@ -26,7 +26,7 @@ const SPEAKER_AFTER = new RegExp(
 );
 /** After a quotation, inverted: `said Kerry`, `said nurse Tomas Reyes, who ...`, `says the minister`. */
 const SPEAKER_AFTER_INVERTED = new RegExp(
-  `^[\\s,]*(?:${SPEECH_VERBS})\\s+(?:(?:[\\p{Ll}'’-]+\\s+){0,4}?(?<who>${NAME})|(?<role>the [\\p{Ll}\\s-]{1,40}?))(?=\\s*[,.;]|\\s+(?:who|of|at|in|on|from|after|before)\\b|$)`,
+  `^[\\s,]*(?:${SPEECH_VERBS})\\s+(?:(?:[\\p{Ll}'’-]+\\s+){0,4}?(?<who>${NAME})|(?<role>the [\\p{Ll}\\s-]{1,40}?))(?=\\s*[,.;]|\\s+\\p{Ll}|$)`,
   'u',
 );
 /** Before a quotation, in the same sentence: `A spokesman for Lavrov said ...`, `He called it`. */
@@ -37,8 +37,8 @@ const SPEAKER_BEFORE = new RegExp(
 /** People the article names with a title, or as the subject of a speech verb. */
 const TITLED_PERSON = new RegExp(`\\b(?:${TITLES})\\s+(?<who>${NAME})`, 'gu');
 const SPEECH_SUBJECT = new RegExp(`(?<who>${NAME})\\s+(?:also\\s+)?(?:${SPEECH_VERBS})\\b`, 'gu');
-/** A full name: two or three capitalised words ("Harriet Vance"), after dropping leading non-name words. */
-const FULL_NAME = /\p{Lu}[\p{Ll}'’-]+(?: \p{Lu}[\p{Ll}'’-]+){1,2}/gu;
+/** A run of two to five capitalised words, in which a full name may end ("Harriet Vance"). */
+const FULL_NAME = /\p{Lu}[\p{Ll}'’-]+(?: \p{Lu}[\p{Ll}'’-]+){1,4}/gu;
 const NOT_NAMES = new Set(
   (
     'The A An In On At But And After Before When If It This That These Those He She They We I Its Our Their His Her ' +
@@ -48,12 +48,17 @@ const NOT_NAMES = new Set(
   ).split(' '),
 );
 
-/** The name in a run of capitalised words, or undefined when what is left is not two words. */
+const TITLE_WORDS = new Set(TITLES.replace(/\\\./g, '').split(/[| ]/));
+
+/**
+ * The name at the end of a run of capitalised words ("Russian President Vladimir Putin" ->
+ * "Vladimir Putin"), or undefined when fewer than two words follow the last title or non-name word.
+ */
 function fullName(words: string): string | undefined {
   const parts = words.split(' ');
-  while (parts.length && NOT_NAMES.has(parts[0] as string)) parts.shift();
-  if (parts.length < 2 || parts.some((p) => NOT_NAMES.has(p))) return undefined;
-  return parts.join(' ');
+  const last = parts.findLastIndex((p) => NOT_NAMES.has(p) || TITLE_WORDS.has(p));
+  const name = parts.slice(last + 1);
+  return name.length >= 2 ? name.join(' ') : undefined;
 }
 
 const MIN_QUOTE_WORDS = 4;
@@ -113,16 +118,33 @@ export function extractQuotes(paragraphs: readonly string[]): Quote[] {
     if (name) persons.add(surname(name));
   }
 
-  /** The person named last before `position` in the article, skipping possessives ("Assad’s"). */
-  const lastPersonBefore = (position: number): string | undefined => {
-    let best: { at: number; name: string } | undefined;
-    for (const name of persons) {
-      const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      for (const match of text.slice(0, position).matchAll(new RegExp(`\\b${escaped}\\b(?!['’]s)`, 'gu'))) {
-        if (!best || match.index > best.at) best = { at: match.index, name };
-      }
+  // Every mention of a known person, in order, skipping possessives ("Assad’s" is not the subject).
+  const alternation = [...persons]
+    .sort((a, b) => b.length - a.length)
+    .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|');
+  const mentions = alternation
+    ? [...text.matchAll(new RegExp(`(?<![\\p{L}-])(?:${alternation})(?![\\p{L}'’-])`, 'gu'))].map((m) => ({
+        at: m.index,
+        name: m[0],
+      }))
+    : [];
+  const sentenceStarts = [0, ...[...text.matchAll(/[.!?][”"’]?\s+/g)].map((m) => m.index + m[0].length)];
+
+  /**
+   * Who "he" or "she" before `position` refers to: in the nearest sentence (going back from
+   * `position`) that names a person, the first person it names, which is usually its subject.
+   */
+  const antecedent = (position: number): string | undefined => {
+    let end = position;
+    for (let i = sentenceStarts.length - 1; i >= 0; i--) {
+      const start = sentenceStarts[i] as number;
+      if (start >= position) continue;
+      const found = mentions.find((m) => m.at >= start && m.at < end);
+      if (found) return found.name;
+      end = start;
     }
-    return best?.name;
+    return undefined;
   };
 
   const quotes: Quote[] = [];
@@ -136,7 +158,7 @@ export function extractQuotes(paragraphs: readonly string[]): Quote[] {
       const who = SPEAKER_AFTER.exec(after)?.groups?.who ?? inverted(after) ?? SPEAKER_BEFORE.exec(before)?.groups?.who;
       let speaker: string | undefined;
       if (who && plausibleSpeaker(who)) {
-        speaker = isPronoun(who) ? lastPersonBefore(offset + span.start) : who.trim();
+        speaker = isPronoun(who) ? antecedent(offset + span.start) : who.trim();
       }
       speaker ??= previousSpeaker;
       previousEnd = span.end;

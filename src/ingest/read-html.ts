@@ -40,6 +40,9 @@ const SKIP = new Set([
   'ASIDE',
   'IFRAME',
 ]);
+/** Standfirsts and kickers: part of the page's header, not of the article's body. */
+const HEADER_PARTS =
+  '.dek, .deck, .standfirst, .subtitle, .sub-headline, .subheadline, .article-summary, .kicker, .strapline';
 /** Fewer words than this after cleaning is a page, not an article. */
 const MIN_ARTICLE_WORDS = 25;
 
@@ -148,6 +151,12 @@ export function readHtml(html: string, options: { url?: string | null; source?: 
   const where = options.source ?? 'input';
   const { document } = parseHTML(html) as unknown as { document: Document };
   const metadata = readMetadata(document, safeHttpUrl(options.url));
+  for (const part of document.querySelectorAll(HEADER_PARTS)) {
+    if (part.classList.contains('dek') || part.classList.contains('standfirst')) {
+      metadata.description ??= text(part.textContent);
+    }
+    part.remove();
+  }
 
   // Readability changes the document it reads, so the metadata above comes first.
   const parsed = new Readability<Element>(document, {
