@@ -1,5 +1,6 @@
-import { Readability } from '@mozilla/readability';
-import { parseHTML } from 'linkedom';
+import { createRequire } from 'node:module';
+import type { Readability as ReadabilityClass } from '@mozilla/readability';
+import type { parseHTML as ParseHTML } from 'linkedom';
 import { DispatchError } from '../errors.js';
 import type { ArticleImage } from './article.js';
 import { cleanText, countWords } from './clean-text.js';
@@ -24,6 +25,15 @@ export interface HtmlArticle {
 }
 
 type Json = Record<string, unknown>;
+
+// linkedom and Readability take ~150 ms to import, and text or JSON articles never need them:
+// load them on the first HTML page (both ship CommonJS builds, so this stays synchronous).
+const require = createRequire(import.meta.url);
+let dom: { parseHTML: typeof ParseHTML; Readability: typeof ReadabilityClass } | undefined;
+function loadDom(): NonNullable<typeof dom> {
+  dom ??= { parseHTML: require('linkedom').parseHTML, Readability: require('@mozilla/readability').Readability };
+  return dom;
+}
 
 const ARTICLE_TYPES = /^(?:NewsArticle|Article|ReportageNewsArticle|AnalysisNewsArticle|BlogPosting|Report|WebPage)$/;
 const BLOCKS = new Set(['P', 'LI', 'BLOCKQUOTE', 'PRE', 'DD', 'DT', 'TD']);
@@ -149,6 +159,7 @@ function collectBlocks(root: Element, blocks: Block[]): void {
 /** An HTML page: its metadata, and its article body found by Readability. */
 export function readHtml(html: string, options: { url?: string | null; source?: string } = {}): HtmlArticle {
   const where = options.source ?? 'input';
+  const { parseHTML, Readability } = loadDom();
   const { document } = parseHTML(html) as unknown as { document: Document };
   const metadata = readMetadata(document, safeHttpUrl(options.url));
   for (const part of document.querySelectorAll(HEADER_PARTS)) {
