@@ -28,6 +28,10 @@ const positiveInt = z.coerce
   .int('must be a positive whole number')
   .positive('must be a positive whole number');
 
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
 /** Empty strings in the environment mean "unset", as they do in most shells' `.env` habits. */
 const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
@@ -60,6 +64,10 @@ export const configSchema = z.object({
     .transform((h) => (h.startsWith('@') ? h : `@${h}`))
     .default('@example'),
   NEWSLETTER_SIGNUP_URL: httpUrl.default('https://news.example.com/newsletter'),
+  /** Add utm_source/utm_medium/utm_campaign to the links in posts and newsletters. @defaultValue true */
+  UTM_PARAMS: booleanFlag.default(true),
+  /** Add hashtags from the article's most frequent proper nouns to headline posts, when they fit. @defaultValue false */
+  POST_HASHTAGS: booleanFlag.default(false),
   PREVIEW_HOST: z.string().min(1).default('127.0.0.1'),
   PREVIEW_PORT: port.default(3000),
   /** Time zone of the weekly schedule and of ISO weeks. @defaultValue `UTC` */

@@ -15,7 +15,10 @@ export interface BoilerplateRule {
   action: BoilerplateAction;
   /** Matched against the line with curly quotes straightened and whitespace collapsed. */
   pattern: RegExp;
-  /** Lines longer than this never match (article sentences can mention "newsletter" too). @defaultValue 120 */
+  /**
+   * Lines longer than this never match (article sentences can mention "newsletter" too). At most
+   * 200: longer lines are not even compared. @defaultValue 120
+   */
   maxLength?: number;
 }
 
@@ -136,6 +139,10 @@ export const BOILERPLATE_RULES: readonly BoilerplateRule[] = [
   { name: 'copyright', action: 'drop', pattern: /^(?:©|\(c\)|copyright ©?)\s*\d{4}/i },
 ];
 
+const DEFAULT_MAX_LENGTH = 120;
+/** No rule of the default list matches a line longer than this, once whitespace is collapsed. */
+const LONGEST_MATCH = 200;
+
 /** What a line is, according to the first rule that matches it. */
 export interface BoilerplateMatch {
   rule: BoilerplateRule;
@@ -145,11 +152,8 @@ export interface BoilerplateMatch {
 
 /** Straightens quotes and collapses whitespace so that rules can stay simple. */
 export function normalizeForRules(line: string): string {
-  return line
-    .replace(/[‘’‚‛]/g, "'")
-    .replace(/[“”„‟]/g, '"')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const straight = /[‘’‚‛“”„‟]/.test(line) ? line.replace(/[‘’‚‛]/g, "'").replace(/[“”„‟]/g, '"') : line;
+  return straight.replace(/\s+/g, ' ').trim();
 }
 
 /** The first rule matching `line`, or undefined when the line is article text. */
@@ -157,9 +161,12 @@ export function matchBoilerplate(
   line: string,
   rules: readonly BoilerplateRule[] = BOILERPLATE_RULES,
 ): BoilerplateMatch | undefined {
+  // Rules match short lines only; most article sentences are longer than any rule allows.
+  // Collapsing whitespace shortens a line only where it has two whitespace characters in a row.
+  if (line.length > LONGEST_MATCH + 2 && !/\s\s/.test(line)) return undefined;
   const text = normalizeForRules(line);
   for (const rule of rules) {
-    if (text.length > (rule.maxLength ?? 120)) continue;
+    if (text.length > (rule.maxLength ?? DEFAULT_MAX_LENGTH)) continue;
     const match = rule.pattern.exec(text);
     if (match) return { rule, value: match.groups?.value?.trim() };
   }

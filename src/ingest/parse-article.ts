@@ -1,4 +1,5 @@
 import { DispatchError } from '../errors.js';
+import { cutToFit } from '../text/cut-text.js';
 import type { Article, ArticleFormat, ArticleImage } from './article.js';
 import { articleId } from './article-id.js';
 import { BOILERPLATE_RULES, type BoilerplateRule } from './boilerplate.js';
@@ -28,7 +29,14 @@ export interface ParseArticleOptions {
   source?: string;
   /** @defaultValue {@link BOILERPLATE_RULES} */
   rules?: readonly BoilerplateRule[];
+  /**
+   * When the input has no title (a body-only JSON line), use the start of its first sentence
+   * instead of failing with E_ARTICLE_NO_TITLE. @defaultValue false
+   */
+  titleFromBody?: boolean;
 }
+
+const DERIVED_TITLE_CHARS = 100;
 
 const EMPTY_METADATA: PageMetadata = {
   title: null,
@@ -108,8 +116,8 @@ export function parseArticle(input: string | Uint8Array, options: ParseArticleOp
     draft = { ...html, title: html.metadata.title };
   } else draft = { ...readText(text, source), metadata: { ...EMPTY_METADATA } };
 
-  const title = draft.title ? cleanText(draft.title) : '';
-  if (!title) throw new DispatchError('E_ARTICLE_NO_TITLE', `${source}: no title found`);
+  let title = draft.title ? cleanText(draft.title) : '';
+  if (!title && !options.titleFromBody) throw new DispatchError('E_ARTICLE_NO_TITLE', `${source}: no title found`);
 
   const body = structureBlocks(draft.blocks, options.rules ?? BOILERPLATE_RULES);
   const paragraphs = body.sections.flatMap((s) => s.paragraphs);
@@ -120,6 +128,10 @@ export function parseArticle(input: string | Uint8Array, options: ParseArticleOp
   const m = draft.metadata;
   const url = safeHttpUrl(m.url) ?? safeHttpUrl(options.url);
   const sentences = paragraphs.flatMap(splitSentences);
+  if (!title) {
+    const first = (sentences[0] as string).replace(/[.!?]+$/, '');
+    title = cutToFit(first, (t) => t.length <= DERIVED_TITLE_CHARS) ?? first.slice(0, DERIVED_TITLE_CHARS);
+  }
   const imageUrl = safeHttpUrl(m.image?.url, url);
   return {
     id: articleId(url, title, paragraphs.join('\n')),

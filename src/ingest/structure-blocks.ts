@@ -62,18 +62,24 @@ export function structureBlocks(
     }
   }
 
+  const headingLike = kept.map((b) => b.heading === true || looksLikeHeading(b.text));
+  // bodyAfter[i]: some block after i is body text, so a heading at i would head something.
+  const bodyAfter = new Array<boolean>(kept.length).fill(false);
+  for (let i = kept.length - 2; i >= 0; i--) bodyAfter[i] = (bodyAfter[i + 1] as boolean) || !headingLike[i + 1];
+
   const sections: Section[] = [{ paragraphs: [] }];
+  let hasBodyBefore = false;
   kept.forEach((block, i) => {
     const current = sections[sections.length - 1] as Section;
-    const hasBodyBefore = sections.some((s) => s.paragraphs.length > 0);
-    const hasBodyAfter = kept.slice(i + 1).some((b) => !b.heading && !looksLikeHeading(b.text));
-    const isHeading = block.heading === true || (hasBodyBefore && hasBodyAfter && looksLikeHeading(block.text));
+    const isHeading =
+      block.heading === true || (hasBodyBefore && (bodyAfter[i] as boolean) && (headingLike[i] as boolean));
     if (isHeading) {
       const heading = stripWrappingQuotes(block.text);
       if (current.paragraphs.length === 0 && current.heading === undefined) current.heading = heading;
       else sections.push({ heading, paragraphs: [] });
     } else {
       current.paragraphs.push(block.text);
+      hasBodyBefore = true;
     }
   });
 
