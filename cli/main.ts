@@ -41,6 +41,28 @@ program
   });
 
 program
+  .command('tweets')
+  .description('summarize an article and print its posts, each with its weighted length out of 280')
+  .argument('[input]', 'a file, an http(s) URL, or - for standard input')
+  .addOption(new Option('--format <format>', 'skip format detection').choices(['text', 'html', 'json']))
+  .option('--url <url>', "the article's link, for an input that does not carry one")
+  .option('--json', 'print {id, summary, posts} as JSON')
+  .option('--jsonl <in>', 'read JSON lines of {id, title?, body | article | text | html} instead')
+  .option('--out <file>', 'with --jsonl: where to write the lines of {id, summary, posts}')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch tweets examples/river-cleanup.html',
+      'dispatch tweets examples/harbour-ferry-returns.txt --url https://news.example.com/ferry --json',
+      'dispatch tweets --jsonl articles.jsonl --out posts.jsonl',
+    ),
+  )
+  .action(async (input: string | undefined, options: import('./commands/tweets.js').TweetsOptions) => {
+    const { tweetsCommand } = await import('./commands/tweets.js');
+    await tweetsCommand(input, options);
+  });
+
+program
   .command('redis')
   .description('start (or reuse) the managed redis-server under DATA_DIR/redis and print its URL')
   .option('--stop', 'stop the managed redis-server')

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isDispatchError } from '../src/errors.js';
+import { cleanText } from '../src/ingest/clean-text.js';
 import { decodeInput } from '../src/ingest/decode-input.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -50,5 +51,21 @@ describe('decodeInput', () => {
       expect(isDispatchError(error, code as never), String(error)).toBe(true);
       expect((error as Error).message).toMatch(message);
     }
+  });
+});
+
+describe('cleanText', () => {
+  const cases: [string, string, string][] = [
+    ['collapses whitespace and NBSP', '  a \u00a0 b\n c ', 'a b c'],
+    ['composes a decomposed accent', 'A\u0300 la carte', 'À la carte'],
+    ['maps a compatibility ideograph', '\u{2f800} a', '丽 a'],
+    ['maps the ohm sign', '5 \u2126', '5 Ω'],
+    ['decomposes a Hebrew presentation form', '\ufb2a', '\u05e9\u05c1'],
+    ['drops zero-width spaces and soft hyphens', 'news\u200bpaper co\u00adop', 'newspaper coop'],
+    ['keeps the joiner inside an emoji family', '👨\u200d👩\u200d👧', '👨\u200d👩\u200d👧'],
+  ];
+  it.each(cases)('%s', (_name, input, expected) => {
+    expect(cleanText(input)).toBe(expected);
+    expect(cleanText(input)).toBe(cleanText(input).normalize('NFC'));
   });
 });

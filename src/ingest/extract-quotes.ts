@@ -77,7 +77,8 @@ function inverted(after: string): string | undefined {
 /** Quotations in a paragraph: “curly” or "straight"; one left open runs to the paragraph's end. */
 function quoteSpans(paragraph: string): Span[] {
   const spans: Span[] = [];
-  const pattern = /“([^“”]*)(”|$)|"([^"]*)("|$)/g;
+  // An opening quotation mark starts a word: `#"K` or `5"` is not direct speech.
+  const pattern = /(?<=^|[\s([—–:-])(?:“([^“”]*)(”|$)|"([^"]*)("|$))/g;
   for (const match of paragraph.matchAll(pattern)) {
     const inner = (match[1] ?? match[3] ?? '').trim().replace(/[,\s]+$/, '');
     spans.push({ start: match.index, end: match.index + match[0].length, text: inner });

@@ -122,7 +122,10 @@ export function parseArticle(input: string | Uint8Array, options: ParseArticleOp
   const body = structureBlocks(draft.blocks, options.rules ?? BOILERPLATE_RULES);
   const paragraphs = body.sections.flatMap((s) => s.paragraphs);
   if (paragraphs.length === 0) {
-    throw new DispatchError('E_ARTICLE_NO_BODY', `${source}: "${title.slice(0, 60)}" has no body paragraphs`);
+    const what = title
+      ? `"${title.slice(0, 60)}" has no body paragraphs`
+      : 'no article text is left once boilerplate is removed';
+    throw new DispatchError('E_ARTICLE_NO_BODY', `${source}: ${what}`);
   }
 
   const m = draft.metadata;

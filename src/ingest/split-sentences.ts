@@ -9,6 +9,30 @@ function openQuotes(text: string): number {
   return curly + straight;
 }
 
+/**
+ * sbd's sentences, as slices of the paragraph itself: sbd may drop or change characters (a full
+ * stop inside "http://a.io"), so each boundary it reports is kept only where the paragraph has
+ * whitespace after sentence punctuation; anything else joins the pieces back together.
+ */
+function sbdSentences(paragraph: string): string[] {
+  const pieces = sbd
+    .sentences(paragraph, SBD_OPTIONS)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const starts = [0];
+  let cursor = 0;
+  for (const piece of pieces.slice(1)) {
+    const head = piece.slice(0, 12);
+    const at = paragraph.indexOf(head, cursor + 1);
+    if (at < 0) continue;
+    cursor = at;
+    if (/\s/.test(paragraph[at - 1] ?? '') && /[.!?…]["”’)\]]*$/.test(paragraph.slice(0, at).trimEnd())) {
+      starts.push(at);
+    }
+  }
+  return starts.map((start, i) => paragraph.slice(start, starts[i + 1] ?? paragraph.length).trim()).filter(Boolean);
+}
+
 /** Sentences run on across this many pieces at most while a quotation is open. */
 const MAX_QUOTE_MERGE = 4;
 
@@ -18,10 +42,7 @@ const MAX_QUOTE_MERGE = 4;
  * ("“We agreed. We will meet,” Kerry said.") is joined back into one sentence.
  */
 export function splitSentences(paragraph: string): string[] {
-  const pieces = sbd
-    .sentences(paragraph, SBD_OPTIONS)
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const pieces = sbdSentences(paragraph);
   const sentences: string[] = [];
   let i = 0;
   while (i < pieces.length) {

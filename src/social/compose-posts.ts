@@ -6,6 +6,7 @@ import type { Summary } from '../summarize/summarize.js';
 import { cutToFit } from '../text/cut-text.js';
 import { pickHashtags } from './hashtags.js';
 import type { Post, PostKind } from './post.js';
+import { tweetableUrl } from './tweetable-url.js';
 
 export type PostConfig = Pick<
   Config,
@@ -31,7 +32,7 @@ function post(kind: PostKind, text: string, part?: Post['part']): Post {
 }
 
 /** `body` cut (at a sentence, clause or word) so that `wrap(body)` fits in a post; null if nothing fits. */
-function fit(body: string, wrap: (body: string) => string): string | null {
+function fitPost(body: string, wrap: (body: string) => string): string | null {
   const cut = cutToFit(body.trim(), (candidate) => isValid(wrap(candidate)));
   return cut ? wrap(cut) : null;
 }
@@ -50,7 +51,7 @@ function threadPosts(parts: string[], link: string | null): Post[] {
       const number = `${i + 1}/${total}`;
       const last = i === bodies.length - 1;
       const suffix = last && !linkApart ? link : null;
-      return fit(body, (b) => join(number, b, suffix));
+      return fitPost(body, (b) => join(number, b, suffix));
     });
   };
   let texts = build(parts.length, false);
@@ -72,10 +73,13 @@ export function composePosts(
   config: PostConfig,
   options: ComposeOptions = {},
 ): Post[] {
-  const utm = (link: string | null) =>
-    link && config.UTM_PARAMS ? withUtm(link, { source: 'twitter', medium: 'social', campaign: article.id }) : link;
-  // An article without a URL of its own (scraped text) links to the publisher's site.
-  const link = utm(article.url ?? config.SITE_URL);
+  const utm = (link: string | null) => {
+    const tagged =
+      link && config.UTM_PARAMS ? withUtm(link, { source: 'twitter', medium: 'social', campaign: article.id }) : link;
+    return tagged ? tweetableUrl(tagged) : null;
+  };
+  // An article without a URL of its own (scraped text), or one Twitter cannot link, links to the site.
+  const link = utm(article.url) ?? utm(config.SITE_URL);
   const posts: Post[] = [];
 
   // Hashtags go on the title's own words where they can ("revive #Syria peace talks"), else after it.
@@ -88,20 +92,20 @@ export function composePosts(
       else extraTags.push(tag);
     }
   }
-  let headline = fit(title, (t) => join(t, link)) ?? link;
+  let headline = fitPost(title, (t) => join(t, link)) ?? link;
   for (const tag of extraTags) {
     if (headline && isValid(`${headline} ${tag}`)) headline = `${headline} ${tag}`;
   }
   if (headline) posts.push(post('headline', headline));
 
   for (const point of summary.points) {
-    const text = fit(point, (b) => join(b, link));
+    const text = fitPost(point, (b) => join(b, link));
     if (text) posts.push(post('keyPoint', text));
   }
 
   const quote = summary.keyQuote;
   if (quote) {
-    const text = fit(quote.text, (q) => join(quoteText(quote, q), link));
+    const text = fitPost(quote.text, (q) => join(quoteText(quote, q), link));
     if (text) posts.push(post('quote', text));
   }
 
@@ -113,7 +117,7 @@ export function composePosts(
   const signup = utm(config.NEWSLETTER_SIGNUP_URL);
   const lead = options.leadHeadline ?? article.title;
   const promise = `Get the week's top stories from ${config.SITE_NAME} in your inbox. Join our weekly newsletter: ${signup}`;
-  const invitation = fit(lead, (h) => `Like “${h}”? ${promise}`) ?? fit(promise, (p) => p);
+  const invitation = fitPost(lead, (h) => `Like “${h}”? ${promise}`) ?? fitPost(promise, (p) => p);
   if (invitation) posts.push(post('newsletterCta', invitation));
   return posts;
 }

@@ -11,7 +11,7 @@ const SKIP = new Set(
 
 /**
  * Hashtags from the article's most frequent proper nouns ("#Syria"): capitalised words that are
- * not at the start of a sentence and not a quoted speaker's name, named at least twice; a word of
+ * standing alone (not inside a URL or a longer token), not at the start of a sentence and not a quoted speaker's name, named at least twice; a word of
  * the title counts two more. Most frequent first, ties in order of first appearance.
  */
 export function pickHashtags(article: Article, limit = 2): string[] {
@@ -20,7 +20,7 @@ export function pickHashtags(article: Article, limit = 2): string[] {
   const inTitle = new Set(article.title.split(/[^\p{L}]+/u));
   let position = 0;
   for (const sentence of article.sentences) {
-    for (const match of sentence.matchAll(/(?<![\p{L}\p{N}'’-])\p{Lu}[\p{L}]{2,}(?![\p{L}\p{N}-])/gu)) {
+    for (const match of sentence.matchAll(/(?<=^|[\s“"‘'(])\p{Lu}\p{L}{2,}(?=$|[\s”"’',.;:!?)])/gu)) {
       const word = match[0];
       if (SKIP.has(word) || speakers.has(word) || SENTENCE_START.test(sentence.slice(0, match.index))) continue;
       const entry = counts.get(word) ?? { n: 0, first: position++ };

@@ -57,7 +57,8 @@ export interface CutOptions {
 function render(text: string, point: CutPoint, ellipsis: string): string {
   const head = text.slice(0, point.at).trimEnd();
   if (point.kind === 'sentence') return head;
-  return `${head.replace(/[\s,;:，、；：–—-]+$/u, '')}${ellipsis}`;
+  // Drop the punctuation that ends a clause ("Monday," or a spaced dash), never a word's own characters.
+  return `${head.replace(/(?:[,;:，、；：]|\s+[–—-])+$/u, '')}${ellipsis}`;
 }
 
 /**
