@@ -6,11 +6,11 @@ const INVISIBLE = /[\u200b\u200e\u200f\u2060\ufeff\u00ad]/g;
  * already NFC; only text with other characters (combining marks, Hangul, presentation forms,
  * compatibility ideographs...) pays for `normalize`.
  */
-const ALREADY_NFC = /^[\u0000-\u02ff\u2002-\u206f\u20a0-\u20bf]*$/;
+const NOT_SURELY_NFC = /[^\s!-\u02ff\u2002-\u206f\u20a0-\u20bf]/;
 
 /** One line of article text: NFC, no invisible characters, single spaces (NBSP included), trimmed. */
 export function cleanText(text: string): string {
-  const nfc = ALREADY_NFC.test(text) ? text : text.normalize('NFC');
+  const nfc = NOT_SURELY_NFC.test(text) ? text.normalize('NFC') : text;
   return nfc.replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
 }
 
