@@ -63,6 +63,26 @@ program
   });
 
 program
+  .command('newsletter')
+  .description("build and render one week's newsletter issue from article files")
+  .requiredOption('--from <paths...>', 'article files, or folders of them')
+  .option('--week <week>', 'the ISO week, e.g. 2013-W37 (default: the week of --now)')
+  .option('--now <iso>', 'the time the issue is built at (default: now)')
+  .option('--out <dir>', 'where to write issue.mjml, issue.html, issue.txt and issue.json', 'out')
+  .option('--templates <dir>', 'the templates folder (default: the project templates/)')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch newsletter --from examples --out /tmp/issue',
+      'dispatch newsletter --from a.txt b.html --week 2013-W37 --now 2013-09-13T09:00:00Z --out out',
+    ),
+  )
+  .action(async (options: import('./commands/newsletter.js').NewsletterOptions) => {
+    const { newsletterCommand } = await import('./commands/newsletter.js');
+    await newsletterCommand(options);
+  });
+
+program
   .command('redis')
   .description('start (or reuse) the managed redis-server under DATA_DIR/redis and print its URL')
   .option('--stop', 'stop the managed redis-server')

@@ -68,6 +68,15 @@ export const configSchema = z.object({
   UTM_PARAMS: booleanFlag.default(true),
   /** Add hashtags from the article's most frequent proper nouns to headline posts, when they fit. @defaultValue false */
   POST_HASHTAGS: booleanFlag.default(false),
+  /** The publisher's postal address, shown in every newsletter's footer (CAN-SPAM, GDPR). */
+  PUBLISHER_ADDRESS: z.string().min(5).default('The Example Times, 1 Example Street, Exampleton EX1 2MP'),
+  /** Full article cards in an issue (the lead included); the rest are listed by title. @defaultValue 10 */
+  NEWSLETTER_MAX_CARDS: positiveInt.default(10),
+  /**
+   * Largest personalized HTML an issue may have, in bytes; above it the renderer drops images,
+   * bullets, then cards. Gmail clips at 102,400. @defaultValue 100000
+   */
+  NEWSLETTER_MAX_HTML_BYTES: positiveInt.default(100_000),
   PREVIEW_HOST: z.string().min(1).default('127.0.0.1'),
   PREVIEW_PORT: port.default(3000),
   /** Time zone of the weekly schedule and of ISO weeks. @defaultValue `UTC` */

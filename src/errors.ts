@@ -17,6 +17,10 @@ export const ERROR_CODES = {
   E_FETCH_TIMEOUT: 'fetching a URL took longer than FETCH_TIMEOUT_MS',
   E_FETCH_STATUS: 'fetching a URL answered with a non-2xx status',
   E_FETCH_FAILED: 'a URL could not be fetched (DNS, refused connection, TLS)',
+  E_WEEK_INVALID: 'a week is not in the ISO form 2013-W37',
+  E_ISSUE_EMPTY: 'no articles were published in the requested week',
+  E_TEMPLATE: 'a newsletter template is missing or does not compile',
+  E_MJML_INVALID: 'the newsletter MJML does not validate',
   E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',
   E_REDIS_START: 'the managed redis-server did not start',
 } as const;

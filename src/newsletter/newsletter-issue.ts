@@ -1,0 +1,46 @@
+import type { IsoWeek } from './iso-week.js';
+
+/** One article as the newsletter shows it. Strings are plain text; templates escape them. */
+export interface IssueCard {
+  articleId: string;
+  title: string;
+  /** The article's link with newsletter UTM parameters; null when the article has no http(s) URL. */
+  url: string | null;
+  byline: string | null;
+  /** Publication date in the configured time zone, e.g. "13 September 2013". */
+  date: string;
+  publishedAt: string;
+  image: { url: string; alt: string } | null;
+  bullets: string[];
+}
+
+/** The publisher, as the newsletter's masthead, calls to action and footer show it. */
+export interface IssueSite {
+  name: string;
+  url: string;
+  twitterHandle: string;
+  twitterUrl: string;
+  signupUrl: string;
+  address: string;
+}
+
+/** A week's newsletter, before any template sees it: what `renderIssue` renders. */
+export interface NewsletterIssue {
+  /** Stable per site and week: the week ("2013-W37"); also the utm_campaign of its links. */
+  id: string;
+  week: IsoWeek;
+  /** The ISO week number: issue No. 37 of 2013. */
+  number: number;
+  year: number;
+  /** The issue's date in the configured time zone, e.g. "Friday 13 September 2013". */
+  date: string;
+  subject: string;
+  preheader: string;
+  lead: IssueCard;
+  /** The other stories with full cards, newest first. */
+  cards: IssueCard[];
+  /** Stories listed by title only under "More this week", newest first. */
+  more: { title: string; url: string | null }[];
+  site: IssueSite;
+  articleCount: number;
+}
