@@ -15,9 +15,9 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Debian's chromium, installed by `npm run setup`; CHROMIUM_PATH overrides. */
-export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
-  for (const candidate of [env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+/** Debian's chromium, installed by `npm run setup`, unless CHROMIUM_PATH names another. */
+export function chromiumPath(configured?: string): string {
+  for (const candidate of [configured, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
     if (candidate && existsSync(candidate)) return candidate;
   }
   throw new Error('chromium not found: run `npm run setup`, or set CHROMIUM_PATH');

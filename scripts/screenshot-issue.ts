@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../io/chromium.js';
+import { loadEnvironment } from '../io/load-environment.js';
 import { loadTemplates } from '../io/load-templates.js';
 import { PROJECT_ROOT } from '../io/paths.js';
-import { loadConfig } from '../src/config.js';
 import { parseArticle } from '../src/ingest/parse-article.js';
 import { buildIssue } from '../src/newsletter/build-issue.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
@@ -15,7 +15,7 @@ import { personalize } from '../src/newsletter/personalize.js';
 import { renderIssue } from '../src/newsletter/render-issue.js';
 
 const now = new Date('2026-11-27T09:00:00Z');
-const config = loadConfig({});
+const config = loadEnvironment();
 const files = [
   ...readdirSync(join(PROJECT_ROOT, 'examples')).map((f) => join(PROJECT_ROOT, 'examples', f)),
   ...readdirSync(join(PROJECT_ROOT, 'tests/fixtures/html'))
@@ -40,7 +40,7 @@ const PLACEHOLDER =
   '<circle cx="900" cy="200" r="90" fill="#c9d1d6"/><path d="M0 675 L380 300 L700 675 Z" fill="#6f7c85"/></svg>';
 const out = mkdtempSync(join(tmpdir(), 'dispatch-screens-'));
 writeFileSync(join(out, 'issue.html'), message.html);
-const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+const browser = await chromium.launch({ executablePath: chromiumPath(config.CHROMIUM_PATH), args: CHROMIUM_ARGS });
 try {
   for (const [width, scheme] of [
     [600, 'light'],

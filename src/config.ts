@@ -81,6 +81,8 @@ export const configSchema = z.object({
   PREVIEW_PORT: port.default(3000),
   /** Time zone of the weekly schedule and of ISO weeks. @defaultValue `UTC` */
   TZ: timeZone.default('UTC'),
+  /** Chromium for screenshots and browser tests. @defaultValue /usr/bin/chromium (what `npm run setup` installs) */
+  CHROMIUM_PATH: z.preprocess(blankToUndefined, z.string().optional()),
   /** Largest article input accepted, in bytes. @defaultValue 5 MB */
   MAX_INPUT_BYTES: positiveInt.default(5 * 1024 * 1024),
   /** Time limit for fetching an article or feed URL. @defaultValue 10000 */
