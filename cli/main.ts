@@ -83,6 +83,61 @@ program
   });
 
 program
+  .command('worker')
+  .description('work the queues (ingest, social, newsletter, feeds) and run the schedules, until Ctrl-C')
+  .option('--concurrency <n>', 'jobs at once per queue (default: WORKER_CONCURRENCY)')
+  .option('--queues <names>', 'comma-separated queues to work (default: all)')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch worker',
+      'REDIS_URL=redis://queue.internal:6379 dispatch worker --concurrency 8 --queues ingest,social',
+    ),
+  )
+  .action(async (options: import('./commands/worker.js').WorkerCommandOptions) => {
+    const { workerCommand } = await import('./commands/worker.js');
+    await workerCommand(options);
+  });
+
+program
+  .command('enqueue')
+  .description('add ingest jobs for article files, folders or URLs (duplicates are reported, not added)')
+  .argument('[inputs...]', 'files, folders of files, or http(s) URLs')
+  .option('--feed <url...>', 'poll these RSS or Atom feeds now')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch enqueue examples/',
+      'dispatch enqueue https://news.example.com/story --feed https://news.example.com/rss',
+    ),
+  )
+  .action(async (inputs: string[], options: import('./commands/enqueue.js').EnqueueOptions) => {
+    const { enqueueCommand } = await import('./commands/enqueue.js');
+    await enqueueCommand(inputs, options);
+  });
+
+program
+  .command('status')
+  .description('jobs per queue and state, the next scheduled runs, the latest failures')
+  .option('--json', 'print the status as JSON')
+  .addHelpText('after', example('dispatch status', 'dispatch status --json'))
+  .action(async (options: { json?: boolean }) => {
+    const { statusCommand } = await import('./commands/status.js');
+    await statusCommand(options);
+  });
+
+program
+  .command('show')
+  .description('a stored article with its posts, or a stored issue')
+  .argument('<id-or-week>', 'an article id (16 hex digits) or an ISO week such as 2013-W37')
+  .option('--json', 'print it as JSON')
+  .addHelpText('after', example('dispatch show 2026-W48', 'dispatch show 6903094c8d60ce67 --json'))
+  .action(async (id: string, options: { json?: boolean }) => {
+    const { showCommand } = await import('./commands/show.js');
+    await showCommand(id, options);
+  });
+
+program
   .command('redis')
   .description('start (or reuse) the managed redis-server under DATA_DIR/redis and print its URL')
   .option('--stop', 'stop the managed redis-server')
@@ -94,10 +149,11 @@ program
 
 program
   .command('dev')
-  .description('the local stack that `npm start` runs: ingests the example articles and prints them')
-  .option('--examples <dir>', 'where the example articles are', 'examples')
-  .addHelpText('after', example('npm start', 'dispatch dev --examples my-articles/'))
-  .action(async (options: { examples: string }) => {
+  .description('the local stack that `npm start` runs: Redis, a worker, the example articles and their issue')
+  .option('--examples <dir>', 'where the example articles are (default: the project examples/)')
+  .option('--once', 'stop once the example issue is built')
+  .addHelpText('after', example('npm start', 'dispatch dev --examples my-articles/ --once'))
+  .action(async (options: import('./commands/dev.js').DevOptions) => {
     const { devCommand } = await import('./commands/dev.js');
     await devCommand(options);
   });

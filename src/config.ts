@@ -77,6 +77,38 @@ export const configSchema = z.object({
    * bullets, then cards. Gmail clips at 102,400. @defaultValue 100000
    */
   NEWSLETTER_MAX_HTML_BYTES: positiveInt.default(100_000),
+  /** Newsletter templates folder. @defaultValue the project's templates/ */
+  TEMPLATES_DIR: z.preprocess(blankToUndefined, z.string().optional()),
+  /** When the weekly issue is built: a cron pattern in TZ. @defaultValue Fridays at 09:00 */
+  NEWSLETTER_CRON: z
+    .string()
+    .regex(/^\S+( \S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields, e.g. "0 9 * * 5"')
+    .default('0 9 * * 5'),
+  /** RSS 2.0 or Atom feeds to poll, comma-separated. @defaultValue none */
+  FEEDS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, message: 'must list http(s) URLs separated by commas' }))),
+  /** Minutes between two polls of each feed. @defaultValue 30 */
+  FEED_POLL_MINUTES: positiveInt.default(30),
+  /** Jobs each worker runs at once. @defaultValue 4 */
+  WORKER_CONCURRENCY: positiveInt.default(4),
+  /** Tries per job before it fails for good (transient errors only; bad input fails at once). @defaultValue 5 */
+  JOB_ATTEMPTS: positiveInt.default(5),
+  /** First retry delay; doubled each time, with jitter. @defaultValue 1000 */
+  JOB_BACKOFF_MS: positiveInt.default(1000),
+  /** How long a worker holds a job before others may take it as stalled. @defaultValue 30000 */
+  JOB_LOCK_MS: positiveInt.default(30_000),
+  /** How often workers look for stalled jobs (those of a worker that died). @defaultValue 30000 */
+  JOB_STALLED_INTERVAL_MS: positiveInt.default(30_000),
+  /** Days a failed job is kept for inspection. @defaultValue 7 */
+  FAILED_JOB_DAYS: positiveInt.default(7),
   PREVIEW_HOST: z.string().min(1).default('127.0.0.1'),
   PREVIEW_PORT: port.default(3000),
   /** Time zone of the weekly schedule and of ISO weeks. @defaultValue `UTC` */

@@ -21,6 +21,10 @@ export const ERROR_CODES = {
   E_ISSUE_EMPTY: 'no articles were published in the requested week',
   E_TEMPLATE: 'a newsletter template is missing or does not compile',
   E_MJML_INVALID: 'the newsletter MJML does not validate',
+  E_FEED_INVALID: 'a feed is not valid RSS 2.0 or Atom',
+  E_JOB_PAYLOAD: 'a job carries data its queue does not accept',
+  E_NOT_FOUND: 'no stored article or issue has that id or week',
+  E_REDIS_UNAVAILABLE: 'Redis does not answer at REDIS_URL (or the managed server)',
   E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',
   E_REDIS_START: 'the managed redis-server did not start',
 } as const;

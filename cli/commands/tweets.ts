@@ -8,9 +8,9 @@ import { DispatchError, isDispatchError } from '../../src/errors.js';
 import type { ArticleFormat } from '../../src/ingest/article.js';
 import { parseArticle } from '../../src/ingest/parse-article.js';
 import { composePosts } from '../../src/social/compose-posts.js';
-import type { Post } from '../../src/social/post.js';
 import { tweetsForRecord } from '../../src/social/tweets-for-record.js';
 import { summarize } from '../../src/summarize/summarize.js';
+import { formatPost } from '../format-post.js';
 import { progressBar } from '../progress-bar.js';
 
 export interface TweetsOptions {
@@ -19,12 +19,6 @@ export interface TweetsOptions {
   out?: string;
   url?: string;
   format?: ArticleFormat;
-}
-
-function formatPost(post: Post): string {
-  const part = post.part ? ` ${post.part.index}/${post.part.total}` : '';
-  const mark = post.valid ? 'ok' : 'TOO LONG';
-  return `[${post.kind}${part}] ${post.weightedLength}/280 ${mark}\n${post.text}\n`;
 }
 
 export async function tweetsCommand(input: string | undefined, options: TweetsOptions): Promise<void> {

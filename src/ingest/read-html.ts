@@ -160,7 +160,9 @@ function collectBlocks(root: Element, blocks: Block[]): void {
 export function readHtml(html: string, options: { url?: string | null; source?: string } = {}): HtmlArticle {
   const where = options.source ?? 'input';
   const { parseHTML, Readability } = loadDom();
-  const { document } = parseHTML(html) as unknown as { document: Document };
+  // A fragment (a feed item's content) gets the document around it that Readability expects.
+  const page = /<body[\s>]/i.test(html) ? html : `<!doctype html><html><head></head><body>${html}</body></html>`;
+  const { document } = parseHTML(page) as unknown as { document: Document };
   const metadata = readMetadata(document, safeHttpUrl(options.url));
   for (const part of document.querySelectorAll(HEADER_PARTS)) {
     if (part.classList.contains('dek') || part.classList.contains('standfirst')) {

@@ -1,0 +1,128 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JobsOptions } from 'bullmq';
+import { readSource } from '../../io/read-source.js';
+import type { IngestPayload } from '../../jobs/queues.js';
+import { DispatchError, isDispatchError } from '../../src/errors.js';
+import { articleId } from '../../src/ingest/article-id.js';
+import { decodeInput } from '../../src/ingest/decode-input.js';
+import { parseArticle } from '../../src/ingest/parse-article.js';
+import { type CommandContext, openContext } from '../context.js';
+import { progressBar } from '../progress-bar.js';
+
+export interface EnqueueOptions {
+  feed?: string[];
+  /** Stamp every article as published now (what `npm start` does with the examples). */
+  publishedNow?: boolean;
+}
+
+interface Prepared {
+  id: string;
+  data: IngestPayload;
+  label: string;
+}
+
+async function expand(inputs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const input of inputs) {
+    if (/^https?:\/\//i.test(input)) {
+      out.push(input);
+      continue;
+    }
+    const info = await stat(input).catch((cause) => {
+      throw new DispatchError('E_INPUT_NOT_FOUND', `no such file or folder: ${input}`, { cause });
+    });
+    if (info.isDirectory()) {
+      const names = (await readdir(input)).filter((n) => !n.startsWith('.')).sort();
+      out.push(...names.map((n) => join(input, n)));
+    } else out.push(input);
+  }
+  return out;
+}
+
+/** Parses a file here (bad input is reported now, and the article id becomes the job id); URLs are fetched by the worker. */
+async function prepare(input: string, ctx: CommandContext, now: Date, publishedNow: boolean): Promise<Prepared> {
+  const receivedAt = now.toISOString();
+  const publishedAt = publishedNow ? receivedAt : undefined;
+  if (/^https?:\/\//i.test(input)) {
+    return { id: articleId(input, '', ''), data: { url: input, source: input, receivedAt, publishedAt }, label: input };
+  }
+  const { config } = ctx;
+  const source = await readSource(input, { maxBytes: config.MAX_INPUT_BYTES, timeoutMs: config.FETCH_TIMEOUT_MS });
+  const text = decodeInput(source.bytes, { charset: source.charset, maxBytes: config.MAX_INPUT_BYTES, source: input });
+  const article = parseArticle(text, { receivedAt: now, format: source.format, source: input });
+  return {
+    id: article.id,
+    data: { input: text, format: source.format, source: input, receivedAt, publishedAt },
+    label: article.title,
+  };
+}
+
+export interface EnqueueReport {
+  added: string[];
+  duplicates: string[];
+  failed: string[];
+  feeds: string[];
+}
+
+/** Adds ingest jobs (jobId = article id), skipping articles already stored or queued. */
+export async function enqueueArticles(
+  ctx: CommandContext,
+  inputs: string[],
+  options: EnqueueOptions,
+  now = new Date(),
+): Promise<EnqueueReport> {
+  const report: EnqueueReport = { added: [], duplicates: [], failed: [], feeds: [] };
+  const files = await expand(inputs);
+  const bar = progressBar('enqueue');
+  const prepared: Prepared[] = [];
+  for (const [i, input] of files.entries()) {
+    bar.update(i, files.length);
+    try {
+      prepared.push(await prepare(input, ctx, now, options.publishedNow ?? false));
+    } catch (error) {
+      if (!isDispatchError(error)) throw error;
+      report.failed.push(`${input}: ${error.code}: ${error.message}`);
+    }
+  }
+  bar.done();
+  const stored = await ctx.store.hasArticles(prepared.map((p) => p.id));
+  const fresh: Prepared[] = [];
+  const seen = new Set<string>();
+  for (const [i, p] of prepared.entries()) {
+    const queued = await ctx.queues.ingest.getJob(p.id);
+    if (stored[i] || (queued && !(await queued.isFailed())) || seen.has(p.id)) report.duplicates.push(p.label);
+    else {
+      fresh.push(p);
+      seen.add(p.id);
+    }
+  }
+  const opts = (p: Prepared): JobsOptions => ({ jobId: p.id });
+  // A failed job of the same id is replaced, so that fixing an input and enqueueing it again works.
+  for (const p of fresh) await (await ctx.queues.ingest.getJob(p.id))?.remove();
+  await ctx.queues.ingest.addBulk(fresh.map((p) => ({ name: 'ingest', data: p.data, opts: opts(p) })));
+  report.added.push(...fresh.map((p) => p.label));
+  for (const url of options.feed ?? []) {
+    await ctx.queues.feeds.add('feeds', { url });
+    report.feeds.push(url);
+  }
+  return report;
+}
+
+export async function enqueueCommand(inputs: string[], options: EnqueueOptions): Promise<void> {
+  if (inputs.length === 0 && !options.feed?.length) {
+    throw new DispatchError('E_INPUT_NOT_FOUND', 'give files, folders or URLs to enqueue, or --feed URL');
+  }
+  const ctx = await openContext();
+  try {
+    const report = await enqueueArticles(ctx, inputs, options);
+    for (const line of report.failed) process.stderr.write(`skipped ${line}\n`);
+    process.stdout.write(
+      `${report.added.length} new, ${report.duplicates.length} duplicate(s) (already stored or queued)` +
+        `${report.failed.length ? `, ${report.failed.length} skipped (bad input, above)` : ''}` +
+        `${report.feeds.length ? `; polling ${report.feeds.length} feed(s)` : ''}\n`,
+    );
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,74 @@
+import { QUEUE_NAMES } from '../../jobs/queues.js';
+import { openContext } from '../context.js';
+
+const STATES = ['wait', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
+
+export interface StatusReport {
+  redis: string;
+  queues: Record<string, Record<string, number>>;
+  schedulers: { queue: string; id: string; next: string | null; pattern?: string; every?: number; tz?: string }[];
+  failures: { queue: string; jobId?: string; code: string | null; reason: string; at: string | null }[];
+  store: { articles: number; issues: string[] };
+}
+
+/** `dispatch status`: jobs per queue and state, the next scheduled runs, the latest failures. */
+export async function statusCommand(options: { json?: boolean }): Promise<void> {
+  const ctx = await openContext();
+  try {
+    const report: StatusReport = {
+      redis: ctx.redisUrl,
+      queues: {},
+      schedulers: [],
+      failures: [],
+      store: { articles: await ctx.store.countArticles(), issues: await ctx.store.listIssues() },
+    };
+    for (const name of QUEUE_NAMES) {
+      const queue = ctx.queues[name];
+      report.queues[name] = await queue.getJobCounts(...STATES);
+      for (const s of await queue.getJobSchedulers()) {
+        report.schedulers.push({
+          queue: name,
+          id: s.key,
+          next: s.next ? new Date(s.next).toISOString() : null,
+          pattern: s.pattern ?? undefined,
+          every: s.every ? Number(s.every) : undefined,
+          tz: s.tz ?? undefined,
+        });
+      }
+      for (const job of await queue.getFailed(0, 4)) {
+        const reason = job.failedReason ?? '';
+        report.failures.push({
+          queue: name,
+          jobId: job.id,
+          code: /^(E_[A-Z_]+):/.exec(reason)?.[1] ?? null,
+          reason,
+          at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+        });
+      }
+    }
+    report.failures.sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return;
+    }
+    const lines = [`Redis ${report.redis}`, '', `${'queue'.padEnd(12)}${STATES.map((s) => s.padStart(12)).join('')}`];
+    for (const [name, counts] of Object.entries(report.queues)) {
+      lines.push(`${name.padEnd(12)}${STATES.map((s) => String(counts[s] ?? 0).padStart(12)).join('')}`);
+    }
+    lines.push('', 'Scheduled:');
+    if (report.schedulers.length === 0) lines.push('  none (a worker upserts the schedules when it starts)');
+    for (const s of report.schedulers) {
+      const how = s.pattern
+        ? `cron "${s.pattern}"${s.tz ? ` ${s.tz}` : ''}`
+        : `every ${Math.round((s.every ?? 0) / 60000)} min`;
+      lines.push(`  ${s.queue}/${s.id}: next ${s.next ?? '?'} (${how})`);
+    }
+    lines.push('', 'Latest failures:');
+    if (report.failures.length === 0) lines.push('  none');
+    for (const f of report.failures.slice(0, 10)) lines.push(`  ${f.at ?? '?'} ${f.queue} ${f.jobId}: ${f.reason}`);
+    lines.push('', `Stored: ${report.store.articles} article(s); issues: ${report.store.issues.join(', ') || 'none'}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await ctx.close();
+  }
+}

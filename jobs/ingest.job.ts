@@ -1,0 +1,46 @@
+import type { Job } from 'bullmq';
+import { fetchUrl } from '../io/fetch-url.js';
+import type { Store } from '../io/store.js';
+import type { Config } from '../src/config.js';
+import { parseArticle } from '../src/ingest/parse-article.js';
+import { parsePayload } from './job-error.js';
+import type { Queues } from './queues.js';
+import { ingestPayload } from './queues.js';
+
+export interface IngestResult {
+  articleId: string;
+  title: string;
+  duplicate: boolean;
+}
+
+/** ingest: parse (fetching first when given a URL), store, then start the article's social job. */
+export function ingestJob(deps: { store: Store; queues: Queues; config: Config }) {
+  return async (job: Job): Promise<IngestResult> => {
+    const payload = parsePayload(ingestPayload, job.data, 'ingest');
+    const { config } = deps;
+    let input: string | Uint8Array | undefined = payload.input;
+    let url = payload.url;
+    let charset: string | undefined;
+    let format = payload.format;
+    if (input === undefined && url) {
+      const page = await fetchUrl(url, { timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.MAX_INPUT_BYTES });
+      input = page.bytes;
+      url = page.url;
+      charset = page.charset;
+      format ??= /json/i.test(page.contentType) ? 'json' : /html/i.test(page.contentType) ? 'html' : undefined;
+    }
+    const parsed = parseArticle(input ?? '', {
+      receivedAt: new Date(payload.receivedAt),
+      format,
+      url,
+      charset,
+      maxBytes: config.MAX_INPUT_BYTES,
+      source: payload.source,
+    });
+    const article = payload.publishedAt ? { ...parsed, publishedAt: payload.publishedAt } : parsed;
+    const created = await deps.store.saveArticle(article);
+    // jobId = article id: a retry of this job, or the same article again, adds no second social job.
+    await deps.queues.social.add('social', { articleId: article.id }, { jobId: article.id });
+    return { articleId: article.id, title: article.title, duplicate: !created };
+  };
+}

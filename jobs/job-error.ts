@@ -1,0 +1,21 @@
+import { UnrecoverableError } from 'bullmq';
+import type { z } from 'zod';
+import { DispatchError, isDispatchError } from '../src/errors.js';
+
+/**
+ * The retry decision, made here and only here: bad input (a DispatchError) fails the job for
+ * good, with its code first in the failure reason; anything else (Redis, network) is rethrown
+ * for BullMQ to retry with backoff.
+ */
+export function toJobError(error: unknown): Error {
+  if (isDispatchError(error)) return new UnrecoverableError(`${error.code}: ${error.message}`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Parses a job's data with its queue's schema; bad data is E_JOB_PAYLOAD, not retried. */
+export function parsePayload<T>(schema: z.ZodType<T>, data: unknown, queue: string): T {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ');
+  throw new DispatchError('E_JOB_PAYLOAD', `${queue} job: ${problems}`);
+}

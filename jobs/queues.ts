@@ -1,0 +1,71 @@
+import { type DefaultJobOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Config } from '../src/config.js';
+
+/** The queues, one per kind of job. */
+export const QUEUE_NAMES = ['ingest', 'social', 'newsletter', 'feeds'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** ingest: parse an article (given inline, or fetched from `url`) and store it. */
+export const ingestPayload = z
+  .object({
+    input: z.string().optional(),
+    url: z.string().optional(),
+    format: z.enum(['text', 'html', 'json']).optional(),
+    source: z.string(),
+    receivedAt: z.iso.datetime(),
+    /** Stamps the article as published at this instant (the demo articles of `npm start`). */
+    publishedAt: z.iso.datetime().optional(),
+  })
+  .refine((p) => p.input !== undefined || p.url !== undefined, { message: 'needs input or url' });
+export type IngestPayload = z.infer<typeof ingestPayload>;
+
+/** social: summarize an article and compose its posts. */
+export const socialPayload = z.object({ articleId: z.string().min(1) });
+export type SocialPayload = z.infer<typeof socialPayload>;
+
+/** newsletter: build and render a week's issue; without `week`, the week of the job's own time. */
+export const newsletterPayload = z.object({ week: z.string().optional() });
+export type NewsletterPayload = z.infer<typeof newsletterPayload>;
+
+/** feeds: poll one RSS or Atom feed and enqueue its new items. */
+export const feedPayload = z.object({ url: z.url({ protocol: /^https?$/ }) });
+export type FeedPayload = z.infer<typeof feedPayload>;
+
+/** Retries with exponential backoff and jitter; failed jobs kept for inspection, completed ones trimmed. */
+export function defaultJobOptions(config: Config): DefaultJobOptions {
+  return {
+    attempts: config.JOB_ATTEMPTS,
+    backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS, jitter: 0.5 },
+    removeOnComplete: { count: 1000, age: 24 * 3600 },
+    removeOnFail: { age: config.FAILED_JOB_DAYS * 24 * 3600 },
+  };
+}
+
+/** BullMQ keys live under `<REDIS_PREFIX>:bull`, beside the store's keys. */
+export function queuePrefix(config: Config): string {
+  return `${config.REDIS_PREFIX}:bull`;
+}
+
+export type Queues = Record<QueueName, Queue>;
+
+/**
+ * One Queue per name, sharing a connection. Connection errors go to `onError` (the connection
+ * retries by itself; the calls that needed it fail or wait).
+ */
+export function createQueues(connection: Redis, config: Config, onError: (error: Error) => void = () => {}): Queues {
+  const prefix = queuePrefix(config);
+  const options = { connection, prefix, defaultJobOptions: defaultJobOptions(config) };
+  return Object.fromEntries(
+    QUEUE_NAMES.map((name) => {
+      const queue = new Queue(name, options);
+      queue.on('error', onError);
+      return [name, queue];
+    }),
+  ) as Queues;
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all(Object.values(queues).map((q) => q.close()));
+}

@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { type Job, type Processor, Worker } from 'bullmq';
+import type { Logger } from '../io/logger.js';
+import { connectRedis } from '../io/redis-connection.js';
+import { createStore } from '../io/store.js';
+import type { Config } from '../src/config.js';
+import { feedsJob } from './feeds.job.js';
+import { ingestJob } from './ingest.job.js';
+import { toJobError } from './job-error.js';
+import { newsletterJob } from './newsletter.job.js';
+import { closeQueues, createQueues, QUEUE_NAMES, type QueueName, queuePrefix } from './queues.js';
+import { socialJob } from './social.job.js';
+
+export interface WorkerOptions {
+  config: Config;
+  redisUrl: string;
+  logger: Logger;
+  /** Which queues this process works. @defaultValue all of them */
+  queues?: readonly QueueName[];
+  /** Jobs at once, per queue. @defaultValue config.WORKER_CONCURRENCY */
+  concurrency?: number;
+  templatesDir: string;
+  /** The clock; tests may pass their own. */
+  now?: () => Date;
+}
+
+export interface RunningWorker {
+  workers: Worker[];
+  /** Waits for the jobs in flight, then disconnects. */
+  close(): Promise<void>;
+}
+
+/** The scheduler id of a feed: stable per URL, so every worker upserts the same one. */
+export function feedSchedulerId(url: string): string {
+  return `feed-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Starts BullMQ workers for the queues and upserts the schedulers (the weekly issue, each feed).
+ * Safe to run in many processes on many machines against one Redis: schedulers are upserted by
+ * fixed ids, jobs are claimed by one worker each, and all state is in Redis.
+ */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const { config, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const names = options.queues ?? QUEUE_NAMES;
+  let lastRedisError = '';
+  const connection = connectRedis(options.redisUrl, 'worker', (error) => {
+    // Once per distinct error, not once per reconnection attempt.
+    if (error.message !== lastRedisError) logger.warn({ err: error.message }, 'redis connection error; retrying');
+    lastRedisError = error.message;
+  });
+  connection.on('ready', () => {
+    if (lastRedisError) logger.info('redis connection back');
+    lastRedisError = '';
+  });
+  const store = createStore(connection, config.REDIS_PREFIX);
+  const queues = createQueues(connection, config);
+
+  const processors: Record<QueueName, Processor> = {
+    ingest: ingestJob({ store, queues, config }),
+    social: socialJob({ store, config, now }),
+    newsletter: newsletterJob({ store, config, templatesDir: options.templatesDir, now }),
+    feeds: feedsJob({ store, queues, config, now }),
+  };
+
+  const workers = names.map((name) => {
+    const processor = processors[name];
+    const worker = new Worker(
+      name,
+      async (job: Job) => {
+        try {
+          return await processor(job);
+        } catch (error) {
+          throw toJobError(error);
+        }
+      },
+      {
+        connection,
+        prefix: queuePrefix(config),
+        concurrency: options.concurrency ?? config.WORKER_CONCURRENCY,
+        lockDuration: config.JOB_LOCK_MS,
+        stalledInterval: config.JOB_STALLED_INTERVAL_MS,
+      },
+    );
+    worker.on('error', (error) => logger.error({ queue: name, err: error.message }, 'worker error'));
+    worker.on('failed', (job, error) =>
+      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }, 'job failed'),
+    );
+    worker.on('completed', (job, result) => logger.info({ queue: name, jobId: job.id, result }, 'job done'));
+    worker.on('stalled', (jobId) => logger.warn({ queue: name, jobId }, 'job stalled; it will run again'));
+    return worker;
+  });
+
+  if (names.includes('newsletter')) {
+    await queues.newsletter.upsertJobScheduler(
+      'weekly-newsletter',
+      { pattern: config.NEWSLETTER_CRON, tz: config.TZ },
+      { name: 'newsletter', data: {} },
+    );
+  }
+  if (names.includes('feeds')) {
+    for (const url of config.FEEDS) {
+      await queues.feeds.upsertJobScheduler(
+        feedSchedulerId(url),
+        { every: config.FEED_POLL_MINUTES * 60_000 },
+        { name: 'feeds', data: { url } },
+      );
+    }
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  logger.info({ queues: names, concurrency: options.concurrency ?? config.WORKER_CONCURRENCY }, 'worker ready');
+
+  return {
+    workers,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await closeQueues(queues);
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
