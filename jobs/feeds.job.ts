@@ -6,8 +6,7 @@ import { articleId } from '../src/ingest/article-id.js';
 import { countWords } from '../src/ingest/clean-text.js';
 import { parseFeed } from '../src/ingest/parse-feed.js';
 import { parsePayload } from './job-error.js';
-import type { Queues } from './queues.js';
-import { feedPayload } from './queues.js';
+import { articleJobId, feedPayload, type Queues } from './queues.js';
 
 /** Fewer words of content than this in a feed item means it is only a teaser: fetch the page. */
 const FULL_CONTENT_WORDS = 80;
@@ -43,7 +42,7 @@ export function feedsJob(deps: { store: Store; queues: Queues; config: Config; n
           }
         : { url: item.link as string, source: `${url} item ${item.key}`, receivedAt };
       const id = item.link ? articleId(item.link, '', '') : articleId(null, item.title ?? '', content);
-      await deps.queues.ingest.add('ingest', data, { jobId: id });
+      await deps.queues.ingest.add('ingest', data, { jobId: articleJobId(id) });
       added++;
     }
     return { url, items: feed.items.length, new: added };

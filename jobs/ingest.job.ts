@@ -4,8 +4,7 @@ import type { Store } from '../io/store.js';
 import type { Config } from '../src/config.js';
 import { parseArticle } from '../src/ingest/parse-article.js';
 import { parsePayload } from './job-error.js';
-import type { Queues } from './queues.js';
-import { ingestPayload } from './queues.js';
+import { articleJobId, ingestPayload, type Queues } from './queues.js';
 
 export interface IngestResult {
   articleId: string;
@@ -40,7 +39,7 @@ export function ingestJob(deps: { store: Store; queues: Queues; config: Config }
     const article = payload.publishedAt ? { ...parsed, publishedAt: payload.publishedAt } : parsed;
     const created = await deps.store.saveArticle(article);
     // jobId = article id: a retry of this job, or the same article again, adds no second social job.
-    await deps.queues.social.add('social', { articleId: article.id }, { jobId: article.id });
+    await deps.queues.social.add('social', { articleId: article.id }, { jobId: articleJobId(article.id) });
     return { articleId: article.id, title: article.title, duplicate: !created };
   };
 }

@@ -7,6 +7,14 @@ import type { Config } from '../src/config.js';
 export const QUEUE_NAMES = ['ingest', 'social', 'newsletter', 'feeds'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
+/**
+ * The job id of an article's ingest and social jobs: "article-" and its id. (BullMQ refuses ids
+ * that look like integers, and one hex id in a few thousand is all digits.)
+ */
+export function articleJobId(articleId: string): string {
+  return `article-${articleId}`;
+}
+
 /** ingest: parse an article (given inline, or fetched from `url`) and store it. */
 export const ingestPayload = z
   .object({

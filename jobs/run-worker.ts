@@ -11,6 +11,10 @@ import { newsletterJob } from './newsletter.job.js';
 import { closeQueues, createQueues, QUEUE_NAMES, type QueueName, queuePrefix } from './queues.js';
 import { socialJob } from './social.job.js';
 
+/** A worker idle this long while its queue has waiting jobs is replaced. */
+const IDLE_RESTART_MS = 20_000;
+const IDLE_CHECK_MS = 5_000;
+
 export interface WorkerOptions {
   config: Config;
   redisUrl: string;
@@ -64,7 +68,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     feeds: feedsJob({ store, queues, config, now }),
   };
 
-  const workers = names.map((name) => {
+  const createWorker = (name: QueueName): Worker => {
     const processor = processors[name];
     const worker = new Worker(
       name,
@@ -83,14 +87,49 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         stalledInterval: config.JOB_STALLED_INTERVAL_MS,
       },
     );
+    const health = { inFlight: 0, lastActivity: Date.now() };
+    healthOf.set(worker, health);
+    const touch = (delta: number) => {
+      health.inFlight = Math.max(0, health.inFlight + delta);
+      health.lastActivity = Date.now();
+    };
+    worker.on('active', () => touch(1));
+    worker.on('drained', () => touch(0));
     worker.on('error', (error) => logger.error({ queue: name, err: error.message }, 'worker error'));
-    worker.on('failed', (job, error) =>
-      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }, 'job failed'),
-    );
-    worker.on('completed', (job, result) => logger.info({ queue: name, jobId: job.id, result }, 'job done'));
+    worker.on('failed', (job, error) => {
+      touch(-1);
+      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }, 'job failed');
+    });
+    worker.on('completed', (job, result) => {
+      touch(-1);
+      logger.info({ queue: name, jobId: job.id, result }, 'job done');
+    });
     worker.on('stalled', (jobId) => logger.warn({ queue: name, jobId }, 'job stalled; it will run again'));
     return worker;
-  });
+  };
+  const healthOf = new WeakMap<Worker, { inFlight: number; lastActivity: number }>();
+  const workers = names.map(createWorker);
+
+  // BullMQ leaves reconnection to ioredis, and a blocking client can stay parked after a Redis
+  // outage (taskforcesh/bullmq#4585, #2964). Its maintainers' advice: a worker that idles while
+  // jobs wait, with Redis back, is replaced by a new one. Nothing is lost: it holds no job.
+  const watchdog = setInterval(async () => {
+    for (const [i, worker] of workers.entries()) {
+      const health = healthOf.get(worker);
+      const name = names[i] as QueueName;
+      if (!health || health.inFlight > 0 || Date.now() - health.lastActivity < IDLE_RESTART_MS) continue;
+      if (connection.status !== 'ready') continue;
+      const waiting = await queues[name].getWaitingCount().catch(() => 0);
+      if (waiting === 0) {
+        health.lastActivity = Date.now();
+        continue;
+      }
+      logger.warn({ queue: name, waiting }, 'worker idle while jobs wait; replacing it');
+      workers[i] = createWorker(name);
+      await worker.close(true).catch(() => {});
+    }
+  }, IDLE_CHECK_MS);
+  watchdog.unref();
 
   if (names.includes('newsletter')) {
     await queues.newsletter.upsertJobScheduler(
@@ -114,6 +153,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   return {
     workers,
     async close() {
+      clearInterval(watchdog);
       await Promise.all(workers.map((w) => w.close()));
       await closeQueues(queues);
       await connection.quit().catch(() => connection.disconnect());

@@ -52,7 +52,8 @@ describe('the queued pipeline (real redis-server)', () => {
       const now = new Date('2013-09-13T12:00:00Z');
       const report = await enqueueArticles(ctx, [sample], {}, now);
       expect(report.added).toHaveLength(1);
-      const id = (await ctx.queues.ingest.getJobs(['waiting', 'active', 'completed']))[0]?.id as string;
+      const [job] = await ctx.queues.ingest.getJobs(['waiting', 'active', 'completed']);
+      const id = String(job?.id).replace(/^article-/, '');
       const social = await waitFor('posts', () => ctx.store.getSocial(id));
       expect(await ctx.store.getArticle(id)).toMatchObject({ id });
       expect(social.posts.length).toBeGreaterThan(4);
@@ -133,7 +134,8 @@ describe('the queued pipeline (real redis-server)', () => {
           async () => (await ctx.queues.social.getJobCounts('completed')).completed === count,
           30_000,
         );
-        for (const id of inFlight) expect(await ctx.store.getArticle(id as string)).not.toBeNull();
+        for (const id of inFlight)
+          expect(await ctx.store.getArticle((id as string).replace(/^article-/, ''))).not.toBeNull();
         expect((await ctx.queues.ingest.getJobCounts('failed')).failed).toBe(0);
       } finally {
         await worker.close();
@@ -285,5 +287,23 @@ describe('job payloads', () => {
       await ctx.close();
     }
     expect(readFileSync(join(ROOT, 'package.json'), 'utf8')).toContain('bullmq');
+  });
+});
+
+describe('job ids', () => {
+  it('an article whose id is all digits still gets a job id BullMQ accepts', async () => {
+    const { articleJobId } = await import('../jobs/queues.js');
+    const config = testConfig();
+    const ctx = testContext(redis.url, config);
+    try {
+      const job = await ctx.queues.social.add(
+        'social',
+        { articleId: '1234567890123456' },
+        { jobId: articleJobId('1234567890123456') },
+      );
+      expect(job.id).toBe('article-1234567890123456');
+    } finally {
+      await ctx.close();
+    }
   });
 });

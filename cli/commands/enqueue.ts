@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobsOptions } from 'bullmq';
 import { readSource } from '../../io/read-source.js';
-import type { IngestPayload } from '../../jobs/queues.js';
+import { articleJobId, type IngestPayload } from '../../jobs/queues.js';
 import { DispatchError, isDispatchError } from '../../src/errors.js';
 import { articleId } from '../../src/ingest/article-id.js';
 import { decodeInput } from '../../src/ingest/decode-input.js';
@@ -65,7 +65,7 @@ export interface EnqueueReport {
   feeds: string[];
 }
 
-/** Adds ingest jobs (jobId = article id), skipping articles already stored or queued. */
+/** Adds ingest jobs (job id from the article id), skipping articles already stored or queued. */
 export async function enqueueArticles(
   ctx: CommandContext,
   inputs: string[],
@@ -90,16 +90,16 @@ export async function enqueueArticles(
   const fresh: Prepared[] = [];
   const seen = new Set<string>();
   for (const [i, p] of prepared.entries()) {
-    const queued = await ctx.queues.ingest.getJob(p.id);
+    const queued = await ctx.queues.ingest.getJob(articleJobId(p.id));
     if (stored[i] || (queued && !(await queued.isFailed())) || seen.has(p.id)) report.duplicates.push(p.label);
     else {
       fresh.push(p);
       seen.add(p.id);
     }
   }
-  const opts = (p: Prepared): JobsOptions => ({ jobId: p.id });
+  const opts = (p: Prepared): JobsOptions => ({ jobId: articleJobId(p.id) });
   // A failed job of the same id is replaced, so that fixing an input and enqueueing it again works.
-  for (const p of fresh) await (await ctx.queues.ingest.getJob(p.id))?.remove();
+  for (const p of fresh) await (await ctx.queues.ingest.getJob(articleJobId(p.id)))?.remove();
   await ctx.queues.ingest.addBulk(fresh.map((p) => ({ name: 'ingest', data: p.data, opts: opts(p) })));
   report.added.push(...fresh.map((p) => p.label));
   for (const url of options.feed ?? []) {
