@@ -138,6 +138,34 @@ program
   });
 
 program
+  .command('send-test')
+  .description("send the week's issue to any addresses, marked [Test] (built first when it is not stored yet)")
+  .requiredOption('--to <addresses>', 'comma-separated addresses')
+  .option('--week <week>', 'the ISO week (default: this week)')
+  .option('--direct', 'send from this process instead of through the queue')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch send-test --to me@example.org',
+      'dispatch send-test --to a@example.org,b@example.org --week 2026-W48 --direct',
+    ),
+  )
+  .action(async (options: import('./commands/send-test.js').SendTestOptions) => {
+    const { sendTestCommand } = await import('./commands/send-test.js');
+    await sendTestCommand(options);
+  });
+
+program
+  .command('mailbox')
+  .description('the local mailbox: an SMTP catcher on the port of SMTP_URL that keeps what it receives')
+  .option('--list', 'list the messages it holds')
+  .addHelpText('after', example('dispatch mailbox', 'dispatch mailbox --list'))
+  .action(async (options: { list?: boolean }) => {
+    const { mailboxCommand } = await import('./commands/mailbox.js');
+    await mailboxCommand(options);
+  });
+
+program
   .command('redis')
   .description('start (or reuse) the managed redis-server under DATA_DIR/redis and print its URL')
   .option('--stop', 'stop the managed redis-server')

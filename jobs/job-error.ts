@@ -4,11 +4,14 @@ import { DispatchError, isDispatchError } from '../src/errors.js';
 
 /**
  * The retry decision, made here and only here: bad input (a DispatchError) fails the job for
- * good, with its code first in the failure reason; anything else (Redis, network) is rethrown
- * for BullMQ to retry with backoff.
+ * good, with its code first in the failure reason; transient failures (a DispatchError marked so,
+ * such as an SMTP 4xx, and anything else: Redis, network) are rethrown for BullMQ to retry with backoff.
  */
 export function toJobError(error: unknown): Error {
-  if (isDispatchError(error)) return new UnrecoverableError(`${error.code}: ${error.message}`);
+  if (isDispatchError(error)) {
+    const message = `${error.code}: ${error.message}`;
+    return error.transient ? new Error(message, { cause: error }) : new UnrecoverableError(message);
+  }
   return error instanceof Error ? error : new Error(String(error));
 }
 

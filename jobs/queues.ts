@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../src/config.js';
 
 /** The queues, one per kind of job. */
-export const QUEUE_NAMES = ['ingest', 'social', 'newsletter', 'feeds'] as const;
+export const QUEUE_NAMES = ['ingest', 'social', 'newsletter', 'feeds', 'send'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**
@@ -40,6 +40,18 @@ export type NewsletterPayload = z.infer<typeof newsletterPayload>;
 /** feeds: poll one RSS or Atom feed and enqueue its new items. */
 export const feedPayload = z.object({ url: z.url({ protocol: /^https?$/ }) });
 export type FeedPayload = z.infer<typeof feedPayload>;
+
+/** send: one message of a stored issue to one address. */
+export const sendPayload = z.object({
+  week: z.string(),
+  to: z.email(),
+  firstName: z.string().optional(),
+  /** The Message-ID's left-hand side: the same for every retry of this message. */
+  token: z.string().min(8),
+  /** Test sends: the subject gets "[Test] " and this suffix. */
+  testSuffix: z.string().optional(),
+});
+export type SendPayload = z.infer<typeof sendPayload>;
 
 /** Retries with exponential backoff and jitter; failed jobs kept for inspection, completed ones trimmed. */
 export function defaultJobOptions(config: Config): DefaultJobOptions {

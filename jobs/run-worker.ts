@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Job, type Processor, Worker } from 'bullmq';
 import type { Logger } from '../io/logger.js';
+import { createMailer, type Mailer } from '../io/mailer.js';
 import { connectRedis } from '../io/redis-connection.js';
 import { createStore } from '../io/store.js';
 import type { Config } from '../src/config.js';
@@ -9,6 +10,7 @@ import { ingestJob } from './ingest.job.js';
 import { toJobError } from './job-error.js';
 import { newsletterJob } from './newsletter.job.js';
 import { closeQueues, createQueues, QUEUE_NAMES, type QueueName, queuePrefix } from './queues.js';
+import { sendJob } from './send.job.js';
 import { socialJob } from './social.job.js';
 
 /** A worker idle this long while its queue has waiting jobs is replaced. */
@@ -61,7 +63,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const store = createStore(connection, config.REDIS_PREFIX);
   const queues = createQueues(connection, config);
 
+  let mailer: Mailer | undefined;
+  const getMailer = () => {
+    mailer ??= createMailer(config.SMTP_URL);
+    return mailer;
+  };
   const processors: Record<QueueName, Processor> = {
+    send: sendJob({ store, config, mailer: getMailer }),
     ingest: ingestJob({ store, queues, config }),
     social: socialJob({ store, config, now }),
     newsletter: newsletterJob({ store, config, templatesDir: options.templatesDir, now }),
@@ -155,6 +163,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     async close() {
       clearInterval(watchdog);
       await Promise.all(workers.map((w) => w.close()));
+      mailer?.close();
       await closeQueues(queues);
       await connection.quit().catch(() => connection.disconnect());
     },

@@ -109,6 +109,16 @@ export const configSchema = z.object({
   JOB_STALLED_INTERVAL_MS: positiveInt.default(30_000),
   /** Days a failed job is kept for inspection. @defaultValue 7 */
   FAILED_JOB_DAYS: positiveInt.default(7),
+  /**
+   * Where `dispatch serve` (unsubscribe and preferences pages) is reachable by readers; the
+   * unsubscribe links in every message point there. @defaultValue http://127.0.0.1:3001
+   */
+  PUBLIC_URL: httpUrl.default('http://127.0.0.1:3001'),
+  /** Signs unsubscribe links. Set a long random value in production. */
+  UNSUBSCRIBE_SECRET: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .default('dispatch-development-secret-change-me'),
   PREVIEW_HOST: z.string().min(1).default('127.0.0.1'),
   PREVIEW_PORT: port.default(3000),
   /** Time zone of the weekly schedule and of ISO weeks. @defaultValue `UTC` */

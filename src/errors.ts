@@ -25,6 +25,9 @@ export const ERROR_CODES = {
   E_JOB_PAYLOAD: 'a job carries data its queue does not accept',
   E_NOT_FOUND: 'no stored article or issue has that id or week',
   E_REDIS_UNAVAILABLE: 'Redis does not answer at REDIS_URL (or the managed server)',
+  E_SMTP_UNREACHABLE: 'the SMTP server at SMTP_URL cannot be reached',
+  E_SMTP_TEMPORARY: 'the SMTP server deferred a message (a 4xx reply) or dropped the connection; it is retried',
+  E_SMTP_REJECTED: 'the SMTP server refused a message for good (a 5xx reply)',
   E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',
   E_REDIS_START: 'the managed redis-server did not start',
 } as const;
@@ -37,11 +40,14 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  */
 export class DispatchError extends Error {
   readonly code: ErrorCode;
+  /** True for failures that may pass on their own (a server down, a 4xx reply): jobs retry these. */
+  readonly transient: boolean;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; transient?: boolean }) {
     super(message, options);
     this.name = 'DispatchError';
     this.code = code;
+    this.transient = options?.transient ?? false;
   }
 }
 

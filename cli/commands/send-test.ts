@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createMailer } from '../../io/mailer.js';
+import { PROJECT_ROOT } from '../../io/paths.js';
+import { loadSampleRecipient } from '../../io/sample-recipient.js';
+import { buildWeekIssue } from '../../jobs/build-week-issue.js';
+import { DispatchError, ERROR_CODES, type ErrorCode } from '../../src/errors.js';
+import { isoWeekOf, parseIsoWeek } from '../../src/newsletter/iso-week.js';
+import { recipientFor } from '../../src/newsletter/recipient-links.js';
+import { domainOf, toMessage } from '../../src/newsletter/to-message.js';
+import { type CommandContext, openContext } from '../context.js';
+
+export interface SendTestOptions {
+  to: string;
+  week?: string;
+  direct?: boolean;
+}
+
+const ADDRESS = /^[^@\s,<>]+@[^@\s,<>]+\.[^@\s,<>]+$/;
+const WAIT_MS = 60_000;
+
+export function parseAddresses(list: string): string[] {
+  const addresses = list
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if (addresses.length === 0) throw new DispatchError('E_INPUT_FORMAT', '--to needs at least one address');
+  for (const address of addresses) {
+    if (!ADDRESS.test(address)) throw new DispatchError('E_INPUT_FORMAT', `not an email address: "${address}"`);
+  }
+  return addresses;
+}
+
+/** The week's stored issue, building it first (here, or through the queue) when there is none. */
+async function ensureIssue(ctx: CommandContext, week: string, direct: boolean, templatesDir: string) {
+  const existing = await ctx.store.getIssue(week);
+  if (existing) return existing;
+  if (direct) {
+    const result = await buildWeekIssue({ store: ctx.store, config: ctx.config, templatesDir }, week, new Date());
+    if (result.status === 'empty') throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
+  } else {
+    const job = await ctx.queues.newsletter.add('newsletter', { week });
+    const deadline = Date.now() + WAIT_MS;
+    while (Date.now() < deadline && !(await ctx.store.getIssue(week))) {
+      const state = await job.getState();
+      if (
+        state === 'completed' &&
+        (await ctx.queues.newsletter.getJob(job.id as string))?.returnvalue?.status === 'empty'
+      ) {
+        throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
+      }
+      if (state === 'failed') break;
+      await sleep(100);
+    }
+  }
+  const stored = await ctx.store.getIssue(week);
+  if (!stored) {
+    throw new DispatchError(
+      'E_NOT_FOUND',
+      `the ${week} issue was not built: is a worker running? (npx dispatch worker, or --direct)`,
+    );
+  }
+  return stored;
+}
+
+/** Reads "E_CODE: message" back out of a failed job's reason. */
+function failure(reason: string): DispatchError {
+  const match = /^(E_[A-Z_]+): (.*)$/s.exec(reason);
+  const code = match && match[1] && match[1] in ERROR_CODES ? (match[1] as ErrorCode) : 'E_SMTP_REJECTED';
+  return new DispatchError(code, match?.[2] ?? reason);
+}
+
+/** `dispatch send-test`: the week's issue to any addresses, with "[Test]" and a unique suffix in the subject. */
+export async function sendTestCommand(options: SendTestOptions): Promise<void> {
+  const addresses = parseAddresses(options.to);
+  const ctx = await openContext();
+  try {
+    const { config } = ctx;
+    const week = options.week ?? isoWeekOf(new Date(), config.TZ);
+    parseIsoWeek(week);
+    const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
+    const stored = await ensureIssue(ctx, week, options.direct ?? false, templatesDir);
+    const sample = loadSampleRecipient(templatesDir);
+    const suffix = randomBytes(2).toString('hex');
+    const tokens = addresses.map(() => `${week}.test.${randomBytes(8).toString('hex')}`);
+
+    if (options.direct) {
+      const mailer = createMailer(config.SMTP_URL, { pool: false });
+      try {
+        for (const [i, to] of addresses.entries()) {
+          const message = toMessage(stored, recipientFor(to, sample.firstName, config), config, {
+            token: tokens[i] as string,
+            testSuffix: suffix,
+            unsubscribeMailto: `unsubscribe@${domainOf(config.MAIL_FROM)}`,
+          });
+          const sent = await mailer.send(message);
+          process.stdout.write(
+            `sent "${message.subject}" to ${sent.accepted.join(', ') || to}: message id ${sent.messageId}\n`,
+          );
+        }
+      } finally {
+        mailer.close();
+      }
+      return;
+    }
+
+    const jobs = await ctx.queues.send.addBulk(
+      addresses.map((to, i) => ({
+        name: 'send',
+        data: { week, to, firstName: sample.firstName ?? undefined, token: tokens[i] as string, testSuffix: suffix },
+        opts: { jobId: `test-${week}-${suffix}-${i}` },
+      })),
+    );
+    const deadline = Date.now() + WAIT_MS;
+    for (const job of jobs) {
+      for (;;) {
+        const current = await ctx.queues.send.getJob(job.id as string);
+        const state = await current?.getState();
+        if (state === 'completed') {
+          const r = current?.returnvalue as { to: string; messageId: string; accepted: string[] };
+          process.stdout.write(
+            `sent "[Test] ${stored.subject} (${suffix})" to ${r.accepted.join(', ') || r.to}: message id ${r.messageId}\n`,
+          );
+          break;
+        }
+        if (state === 'failed') throw failure(current?.failedReason ?? 'failed');
+        if (Date.now() > deadline) {
+          throw new DispatchError(
+            'E_SMTP_TEMPORARY',
+            `${job.data.to}: not sent within ${WAIT_MS / 1000} s${current?.failedReason ? ` (last try: ${current.failedReason})` : ''}; it stays queued and is retried (npx dispatch status)`,
+          );
+        }
+        await sleep(100);
+      }
+    }
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface MailboxServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A received message, as the mailbox view shows it. */
+export interface MailboxMessage {
+  id: string;
+  receivedAt: string;
+  from: string;
+  to: string;
+  subject: string;
+  messageId: string | null;
+  text: string;
+  html: string | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * The local mailbox: an SMTP catcher (smtp-server) that keeps every message it receives as an
+ * .eml file under `dir`. No TLS (its built-in certificate has expired) and no auth: it listens
+ * on loopback only.
+ */
+export async function startMailbox(options: { dir: string; port: number; host?: string }): Promise<MailboxServer> {
+  mkdirSync(options.dir, { recursive: true });
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: true,
+    banner: 'Dispatch local mailbox',
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const name = `${Date.now()}-${randomBytes(4).toString('hex')}.eml`;
+        writeFile(join(options.dir, name), Buffer.concat(chunks)).then(() => callback(), callback);
+      });
+    },
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => done());
+  });
+  const address = server.server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : options.port,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+/** The messages in the mailbox folder, newest first. */
+export async function listMailbox(dir: string, limit = 50): Promise<MailboxMessage[]> {
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.eml'))
+    .sort()
+    .reverse();
+  const messages: MailboxMessage[] = [];
+  for (const name of names.slice(0, limit)) {
+    const parsed = await simpleParser(await readFile(join(dir, name)));
+    const headers: Record<string, string> = {};
+    // Raw header lines, unfolded (RFC 5322 section 2.2.3): mailparser folds List-* into one object.
+    for (const line of parsed.headerLines) {
+      headers[line.key] = line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim();
+    }
+    messages.push({
+      id: name.replace(/\.eml$/, ''),
+      receivedAt: new Date(Number(name.split('-')[0])).toISOString(),
+      from: parsed.from?.text ?? '',
+      to: Array.isArray(parsed.to) ? parsed.to.map((t) => t.text).join(', ') : (parsed.to?.text ?? ''),
+      subject: parsed.subject ?? '',
+      messageId: parsed.messageId ?? null,
+      text: parsed.text ?? '',
+      html: typeof parsed.html === 'string' ? parsed.html : null,
+      headers,
+    });
+  }
+  return messages;
+}
