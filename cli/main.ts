@@ -166,6 +166,17 @@ program
   });
 
 program
+  .command('preview')
+  .description('the preview server: issues, articles, checks, test sends and the local mailbox in a browser')
+  .option('--port <port>', 'port (default: PREVIEW_PORT)')
+  .option('--host <host>', 'address to listen on (default: PREVIEW_HOST, 127.0.0.1)')
+  .addHelpText('after', example('dispatch preview', 'dispatch preview --port 3100'))
+  .action(async (options: { port?: string; host?: string }) => {
+    const { previewCommand } = await import('./commands/preview.js');
+    await previewCommand(options);
+  });
+
+program
   .command('redis')
   .description('start (or reuse) the managed redis-server under DATA_DIR/redis and print its URL')
   .option('--stop', 'stop the managed redis-server')

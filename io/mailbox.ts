@@ -67,7 +67,10 @@ export async function listMailbox(dir: string, limit = 50): Promise<MailboxMessa
     const headers: Record<string, string> = {};
     // Raw header lines, unfolded (RFC 5322 section 2.2.3): mailparser folds List-* into one object.
     for (const line of parsed.headerLines) {
-      headers[line.key] = line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim();
+      headers[line.key] = line.line
+        .slice(line.line.indexOf(':') + 1)
+        .replace(/\r?\n(?=[ \t])/g, '')
+        .trim();
     }
     messages.push({
       id: name.replace(/\.eml$/, ''),

@@ -64,7 +64,9 @@ export function createMailer(smtpUrl: string, options: { pool?: boolean } = {}):
       } catch (cause) {
         const error = cause as { code?: string; responseCode?: number; response?: string; message: string };
         // nodemailer reports a failed connect as ESOCKET/ECONNECTION with the system error in the message.
-        const unreachable = /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b/.exec(`${error.code} ${error.message}`);
+        const unreachable = /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b/.exec(
+          `${error.code} ${error.message}`,
+        );
         if (unreachable) {
           throw new DispatchError(
             'E_SMTP_UNREACHABLE',

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   E_SMTP_UNREACHABLE: 'the SMTP server at SMTP_URL cannot be reached',
   E_SMTP_TEMPORARY: 'the SMTP server deferred a message (a 4xx reply) or dropped the connection; it is retried',
   E_SMTP_REJECTED: 'the SMTP server refused a message for good (a 5xx reply)',
+  E_PORT_IN_USE: 'a port Dispatch wants to listen on is taken',
   E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',
   E_REDIS_START: 'the managed redis-server did not start',
 } as const;

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueArticles } from '../cli/commands/enqueue.js';
-import { buildWeekIssue } from '../jobs/build-week-issue.js';
 import { listMailbox, startMailbox } from '../io/mailbox.js';
 import { freePort } from '../io/managed-redis.js';
+import { buildWeekIssue } from '../jobs/build-week-issue.js';
 import { verifyUnsubscribeToken } from '../src/links/unsubscribe-token.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
 import { startTestRedis, testConfig, testContext, testWorker, waitFor } from './helpers/queue-harness.js';
@@ -33,7 +33,12 @@ async function issueReady(smtpPort: number) {
   const worker = await testWorker(redis.url, config);
   await waitFor('examples stored', async () => (await ctx.store.countArticles()) === 5);
   await buildWeekIssue({ store: ctx.store, config, templatesDir: join(ROOT, 'templates') }, WEEK, NOW);
-  const env = { REDIS_URL: redis.url, REDIS_PREFIX: config.REDIS_PREFIX, SMTP_URL: config.SMTP_URL, DATA_DIR: join(tmp, 'data') };
+  const env = {
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: config.REDIS_PREFIX,
+    SMTP_URL: config.SMTP_URL,
+    DATA_DIR: join(tmp, 'data'),
+  };
   return { config, ctx, worker, env };
 }
 
@@ -45,7 +50,9 @@ describe('send-test to a real SMTP server', () => {
     try {
       const result = await runCli(['send-test', '--to', 'ana@example.org,ben@example.net', '--week', WEEK], { env });
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toMatch(/^sent "\[Test\] The Example Times weekly: .+ \(([0-9a-f]{4})\)" to ana@example\.org: message id <.+@news\.example\.com>\n/);
+      expect(result.stdout).toMatch(
+        /^sent "\[Test\] The Example Times weekly: .+ \(([0-9a-f]{4})\)" to ana@example\.org: message id <.+@news\.example\.com>\n/,
+      );
       const messages = await listMailbox(dir);
       expect(messages.map((m) => m.to).sort()).toEqual(['ana@example.org', 'ben@example.net']);
       const ana = messages.find((m) => m.to === 'ana@example.org');
@@ -56,9 +63,10 @@ describe('send-test to a real SMTP server', () => {
       expect(ana.messageId).toMatch(/^<2\d{3}-W\d{2}\.test\.[0-9a-f]{16}@news\.example\.com>$/);
       expect(ana.text).toContain('Hi Sam, here is what mattered this week.');
       expect(ana.html).toContain('Follow us on Twitter');
-      const unsubscribe = /<(http:\/\/127\.0\.0\.1:3001\/unsubscribe\/([\w.-]+))>, <mailto:unsubscribe@example\.com\?subject=unsubscribe>/.exec(
-        ana.headers['list-unsubscribe'] ?? '',
-      );
+      const unsubscribe =
+        /<(http:\/\/127\.0\.0\.1:3001\/unsubscribe\/([\w.-]+))>, <mailto:unsubscribe@example\.com\?subject=unsubscribe>/.exec(
+          ana.headers['list-unsubscribe'] ?? '',
+        );
       expect(unsubscribe, ana.headers['list-unsubscribe']).not.toBeNull();
       expect(ana.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
       expect(verifyUnsubscribeToken(unsubscribe?.[2] ?? '', config.UNSUBSCRIBE_SECRET)).toBe('ana@example.org');
@@ -81,7 +89,12 @@ describe('send-test to a real SMTP server', () => {
       await enqueueArticles(ctx, [join(ROOT, 'examples')], { publishedNow: true }, NOW);
       await waitFor('examples stored', async () => (await ctx.store.countArticles()) === 5);
       await worker.close();
-      const env = { REDIS_URL: redis.url, REDIS_PREFIX: config.REDIS_PREFIX, SMTP_URL: config.SMTP_URL, DATA_DIR: join(tmp, 'data') };
+      const env = {
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: config.REDIS_PREFIX,
+        SMTP_URL: config.SMTP_URL,
+        DATA_DIR: join(tmp, 'data'),
+      };
       const result = await runCli(['send-test', '--to', 'cy@example.org', '--direct'], { env });
       expect(result.code, result.stderr).toBe(0);
       expect(await ctx.store.getIssue(WEEK)).not.toBeNull();
@@ -109,7 +122,9 @@ describe('SMTP faults', () => {
         attempts++;
         const code = reply(attempts);
         if (code === null) return callback();
-        const error = Object.assign(new Error(code >= 500 ? 'Mailbox unavailable: no such user' : 'Try again later'), { responseCode: code });
+        const error = Object.assign(new Error(code >= 500 ? 'Mailbox unavailable: no such user' : 'Try again later'), {
+          responseCode: code,
+        });
         return callback(error);
       },
       onData(stream, session, callback) {
@@ -148,7 +163,9 @@ describe('SMTP faults', () => {
     try {
       const result = await runCli(['send-test', '--to', 'nobody@example.org', '--week', WEEK], { env });
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^dispatch: E_SMTP_REJECTED: the SMTP server refused the message: 550 Mailbox unavailable: no such user/);
+      expect(result.stderr).toMatch(
+        /^dispatch: E_SMTP_REJECTED: the SMTP server refused the message: 550 Mailbox unavailable: no such user/,
+      );
       expect(smtp.attempts()).toBe(1);
       const [job] = await ctx.queues.send.getFailed();
       expect(job?.attemptsMade).toBe(1);

@@ -1,11 +1,28 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../io/logger.js';
+import { startMailbox } from '../../io/mailbox.js';
 import { PROJECT_ROOT } from '../../io/paths.js';
 import { startWorker } from '../../jobs/run-worker.js';
+import { DispatchError } from '../../src/errors.js';
 import { isoWeekOf } from '../../src/newsletter/iso-week.js';
 import { openContext } from '../context.js';
 import { enqueueArticles } from './enqueue.js';
+import { mailboxDir } from './mailbox.js';
+import { previewOn } from './preview.js';
+
+/** The local mailbox, when SMTP_URL points to this machine and nothing listens there yet. */
+async function startLocalMailbox(smtpUrl: string, dataDir: string, say: (line: string) => void) {
+  const url = new URL(smtpUrl);
+  if (!['127.0.0.1', 'localhost'].includes(url.hostname)) return null;
+  try {
+    return await startMailbox({ dir: mailboxDir(dataDir), port: Number(url.port || 25) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    say(`(something already listens on ${url.host}: using it as the mailbox)`);
+    return null;
+  }
+}
 
 export interface DevOptions {
   examples?: string;
@@ -30,6 +47,13 @@ export async function devCommand(options: DevOptions): Promise<void> {
     templatesDir: config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates'),
   });
   const say = (line: string) => process.stdout.write(`${line}\n`);
+  const mailbox = await startLocalMailbox(config.SMTP_URL, config.DATA_DIR, say);
+  const preview = await previewOn(ctx, config, config.PREVIEW_HOST, config.PREVIEW_PORT).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      throw new DispatchError('E_PORT_IN_USE', `port ${config.PREVIEW_PORT} is taken: set PREVIEW_PORT to a free one`);
+    },
+  );
   try {
     const examples = options.examples ?? join(PROJECT_ROOT, 'examples');
     const now = new Date();
@@ -58,10 +82,9 @@ export async function devCommand(options: DevOptions): Promise<void> {
         : `The ${week} issue is not built yet: see npx dispatch status.`,
     );
     say('');
-    say('Look around:');
-    say(`  npx dispatch show ${week}          the issue's text part`);
-    say('  npx dispatch status                queues, schedules, failures');
-    say(`  npx dispatch newsletter --from ${examples} --out /tmp/issue   issue.html to open in a browser`);
+    say(`Preview: ${preview.url}/issues/${week}   (the issue, checks, a "Send test" form)`);
+    say(`Mailbox: ${preview.url}/mailbox   (what test sends deliver${mailbox ? `, via ${config.SMTP_URL}` : ''})`);
+    say(`Also:    npx dispatch send-test --to you@example.org   npx dispatch status   npx dispatch show ${week}`);
     if (options.once) return;
     say('');
     say('The worker is running (weekly issue on schedule); Ctrl-C stops it.');
@@ -70,6 +93,8 @@ export async function devCommand(options: DevOptions): Promise<void> {
       process.once('SIGTERM', done);
     });
   } finally {
+    await preview.close();
+    await mailbox?.close();
     await worker.close();
     await ctx.close();
   }

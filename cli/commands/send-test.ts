@@ -33,7 +33,7 @@ export function parseAddresses(list: string): string[] {
 }
 
 /** The week's stored issue, building it first (here, or through the queue) when there is none. */
-async function ensureIssue(ctx: CommandContext, week: string, direct: boolean, templatesDir: string) {
+export async function ensureIssue(ctx: CommandContext, week: string, direct: boolean, templatesDir: string) {
   const existing = await ctx.store.getIssue(week);
   if (existing) return existing;
   if (direct) {
@@ -71,6 +71,29 @@ function failure(reason: string): DispatchError {
   return new DispatchError(code, match?.[2] ?? reason);
 }
 
+/**
+ * Queues one test message per address (what the CLI and the preview's form both do) and returns
+ * the jobs and the subject suffix.
+ */
+export async function queueTestSends(ctx: CommandContext, week: string, addresses: string[], templatesDir: string) {
+  const sample = loadSampleRecipient(templatesDir);
+  const suffix = randomBytes(2).toString('hex');
+  const jobs = await ctx.queues.send.addBulk(
+    addresses.map((to, i) => ({
+      name: 'send',
+      data: {
+        week,
+        to,
+        firstName: sample.firstName ?? undefined,
+        token: `${week}.test.${randomBytes(8).toString('hex')}`,
+        testSuffix: suffix,
+      },
+      opts: { jobId: `test-${week}-${suffix}-${i}` },
+    })),
+  );
+  return { jobs, suffix };
+}
+
 /** `dispatch send-test`: the week's issue to any addresses, with "[Test]" and a unique suffix in the subject. */
 export async function sendTestCommand(options: SendTestOptions): Promise<void> {
   const addresses = parseAddresses(options.to);
@@ -81,11 +104,10 @@ export async function sendTestCommand(options: SendTestOptions): Promise<void> {
     parseIsoWeek(week);
     const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
     const stored = await ensureIssue(ctx, week, options.direct ?? false, templatesDir);
-    const sample = loadSampleRecipient(templatesDir);
-    const suffix = randomBytes(2).toString('hex');
-    const tokens = addresses.map(() => `${week}.test.${randomBytes(8).toString('hex')}`);
-
     if (options.direct) {
+      const sample = loadSampleRecipient(templatesDir);
+      const suffix = randomBytes(2).toString('hex');
+      const tokens = addresses.map(() => `${week}.test.${randomBytes(8).toString('hex')}`);
       const mailer = createMailer(config.SMTP_URL, { pool: false });
       try {
         for (const [i, to] of addresses.entries()) {
@@ -105,13 +127,7 @@ export async function sendTestCommand(options: SendTestOptions): Promise<void> {
       return;
     }
 
-    const jobs = await ctx.queues.send.addBulk(
-      addresses.map((to, i) => ({
-        name: 'send',
-        data: { week, to, firstName: sample.firstName ?? undefined, token: tokens[i] as string, testSuffix: suffix },
-        opts: { jobId: `test-${week}-${suffix}-${i}` },
-      })),
-    );
+    const { jobs, suffix: queuedSuffix } = await queueTestSends(ctx, week, addresses, templatesDir);
     const deadline = Date.now() + WAIT_MS;
     for (const job of jobs) {
       for (;;) {
@@ -120,7 +136,7 @@ export async function sendTestCommand(options: SendTestOptions): Promise<void> {
         if (state === 'completed') {
           const r = current?.returnvalue as { to: string; messageId: string; accepted: string[] };
           process.stdout.write(
-            `sent "[Test] ${stored.subject} (${suffix})" to ${r.accepted.join(', ') || r.to}: message id ${r.messageId}\n`,
+            `sent "[Test] ${stored.subject} (${queuedSuffix})" to ${r.accepted.join(', ') || r.to}: message id ${r.messageId}\n`,
           );
           break;
         }

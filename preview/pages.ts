@@ -1,0 +1,166 @@
+import type { MailboxMessage } from '../io/mailbox.js';
+import type { StoredIssue, StoredSocial } from '../io/store.js';
+import type { Article } from '../src/ingest/article.js';
+import type { Check } from '../src/newsletter/check-message.js';
+import type { Post } from '../src/social/post.js';
+import { html, type Raw, raw } from './html.js';
+
+const STYLE = `
+body{font:15px/1.5 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1a1a1a;background:#f4f4f1}
+header{background:#111;color:#fff;padding:10px 20px;display:flex;gap:20px;align-items:center}
+header a{color:#fff;text-decoration:none}header strong{font-size:17px}
+main{padding:20px;max-width:1400px}
+.cols{display:flex;gap:20px;align-items:flex-start}.cols>section{background:#fff;padding:16px;border-radius:6px}
+.toolbar button,.tabs button{font:inherit;padding:6px 12px;border:1px solid #bbb;background:#fff;border-radius:4px;cursor:pointer}
+.toolbar button[aria-pressed=true],.tabs button[aria-selected=true]{background:#0b57d0;color:#fff;border-color:#0b57d0}
+iframe{border:1px solid #ccc;background:#fff;height:80vh;display:block;margin-top:10px}
+pre{white-space:pre-wrap;word-break:break-word;background:#fafafa;border:1px solid #ddd;padding:10px;max-height:80vh;overflow:auto;font-size:13px}
+.ok{color:#0a7a2f}.bad{color:#b3261e}.error{background:#fde8e7;border:1px solid #b3261e;padding:12px;border-radius:4px;white-space:pre-wrap}
+table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e2e2dc;text-align:left;vertical-align:top}
+.flash{background:#e8f1fd;padding:8px 12px;border-radius:4px}
+.post{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0;background:#fff}
+#checks small{word-break:break-all}.cols>section:last-child{min-width:0}`;
+
+export function layout(title: string, body: Raw, options: { liveReload?: boolean } = {}): string {
+  const reload = options.liveReload
+    ? raw(`<script>new EventSource('/events').addEventListener('reload',()=>location.reload());</script>`)
+    : '';
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${title} · Dispatch preview</title><style>${raw(STYLE)}</style></head><body>
+<header><strong><a href="/">Dispatch preview</a></strong><a href="/">Issues &amp; articles</a><a href="/mailbox">Mailbox</a><a href="/queues">Queues</a></header>
+<main>${body}</main>${reload}</body></html>`.value;
+}
+
+export function indexPage(issues: string[], articles: Article[]): string {
+  return layout(
+    'Issues and articles',
+    html`<h1>Issues</h1>
+${issues.length ? html`<ul>${issues.map((w) => html`<li><a href="/issues/${w}">${w}</a></li>`)}</ul>` : html`<p>No issue built yet: run <code>npx dispatch worker</code> and <code>npx dispatch enqueue examples/</code>, or <code>npm start</code>.</p>`}
+<h1>Articles</h1>
+<table><tr><th>Published</th><th>Title</th><th>Words</th></tr>
+${articles.map((a) => html`<tr><td>${a.publishedAt.slice(0, 10)}</td><td><a href="/articles/${a.id}">${a.title}</a></td><td>${a.wordCount}</td></tr>`)}
+</table>`,
+  );
+}
+
+function postList(posts: Post[]): Raw {
+  return html`${posts.map(
+    (p) => html`<div class="post"><small>${p.kind}${p.part ? ` ${p.part.index}/${p.part.total}` : ''} ·
+<span class="${p.valid ? 'ok' : 'bad'}">${p.weightedLength}/280 ${p.valid ? '✓ valid' : '✗ too long'}</span></small><div>${p.text}</div></div>`,
+  )}`;
+}
+
+export interface IssueView {
+  week: string;
+  stored: StoredIssue;
+  /** The re-rendered email, or the error that stopped it. */
+  render: { html: string; text: string; mjml: string; warnings: string[] } | { error: string };
+  checks: Check[];
+  posts: { title: string; posts: Post[] }[];
+  flash?: string;
+}
+
+export function issuePage(view: IssueView): string {
+  const { stored, render } = view;
+  const failed = 'error' in render;
+  return layout(
+    view.week,
+    html`<h1>${stored.issue.subject}</h1>
+<p>${view.week} · ${stored.issue.articleCount} articles · built ${stored.builtAt}${stored.sentAt ? ` · sent ${stored.sentAt}` : ''}</p>
+${view.flash ? html`<p class="flash">${view.flash}</p>` : ''}
+<div class="cols"><section style="flex:1 1 auto">
+<div class="toolbar"><button data-width="600" aria-pressed="true">Desktop 600</button> <button data-width="375" aria-pressed="false">Mobile 375</button>
+<button id="dark" aria-pressed="false">Dark mode</button></div>
+<div class="tabs" role="tablist" style="margin-top:10px"><button role="tab" data-tab="email" aria-selected="true">Email</button>
+<button role="tab" data-tab="html">HTML</button> <button role="tab" data-tab="text">Text</button> <button role="tab" data-tab="mjml">MJML</button> <button role="tab" data-tab="posts">Posts</button></div>
+${
+  failed
+    ? html`<div class="error" id="render-error">${render.error}</div>`
+    : html`<div data-panel="email"><iframe id="email" title="The email" src="/issues/${view.week}/email.html" style="width:600px"></iframe></div>
+<div data-panel="html" hidden><pre>${render.html}</pre></div>
+<div data-panel="text" hidden><pre id="text-part">${render.text}</pre></div>
+<div data-panel="mjml" hidden><pre>${render.mjml}</pre></div>`
+}
+<div data-panel="posts" hidden>${view.posts.map((a) => html`<h3>${a.title}</h3>${postList(a.posts)}`)}</div>
+</section>
+<section style="flex:0 0 340px"><h2>Checks</h2><table id="checks">${view.checks.map(
+      (c) =>
+        html`<tr><td class="${c.ok ? 'ok' : 'bad'}">${c.ok ? '✓' : '✗'}</td><td><strong>${c.name}</strong><br><small>${c.detail}</small></td></tr>`,
+    )}</table>
+<h2>Send test</h2><form method="post" action="/issues/${view.week}/send-test">
+<label>To (comma-separated)<br><input name="to" id="send-to" type="text" style="width:100%" required></label>
+<p><button type="submit">Send test</button></p></form></section></div>
+<script>
+const state = Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
+const frame = document.getElementById('email');
+function apply() {
+  document.querySelectorAll('[data-width]').forEach(b => b.setAttribute('aria-pressed', String(b.dataset.width === (state.width || '600'))));
+  if (frame) frame.style.width = (state.width || '600') + 'px';
+  const dark = state.dark === '1';
+  document.getElementById('dark').setAttribute('aria-pressed', String(dark));
+  const src = '/issues/${raw(view.week)}/email.html' + (dark ? '?scheme=dark' : '');
+  if (frame && !frame.src.endsWith(src)) frame.src = src;
+  const tab = state.tab || 'email';
+  document.querySelectorAll('[data-tab]').forEach(b => b.setAttribute('aria-selected', String(b.dataset.tab === tab)));
+  document.querySelectorAll('[data-panel]').forEach(p => p.hidden = p.dataset.panel !== tab);
+  history.replaceState(null, '', '#' + new URLSearchParams(state));
+}
+document.querySelectorAll('[data-width]').forEach(b => b.onclick = () => { state.width = b.dataset.width; apply(); });
+document.getElementById('dark').onclick = () => { state.dark = state.dark === '1' ? '0' : '1'; apply(); };
+document.querySelectorAll('[data-tab]').forEach(b => b.onclick = () => { state.tab = b.dataset.tab; apply(); });
+apply();
+</script>`,
+    { liveReload: true },
+  );
+}
+
+export function articlePage(article: Article, social: StoredSocial | null): string {
+  return layout(
+    article.title,
+    html`<h1>${article.title}</h1>
+<table>${(
+      [
+        ['id', article.id],
+        ['url', article.url],
+        ['byline', article.byline],
+        ['attribution', article.attribution],
+        ['published', article.publishedAt],
+        ['words', String(article.wordCount)],
+      ] as const
+    ).map(([k, v]) => html`<tr><th>${k}</th><td>${v ?? '—'}</td></tr>`)}</table>
+${
+  social
+    ? html`<h2>Summary</h2><p><strong>${social.summary.oneLine}</strong></p><ul>${social.summary.bullets.map((b) => html`<li>${b}</li>`)}</ul>
+<h2>Posts</h2>${postList(social.posts)}`
+    : html`<p>Not summarized yet (the social job has not run).</p>`
+}
+<h2>Quotes</h2><ul>${article.quotes.map((q) => html`<li>“${q.text}” — ${q.speaker ?? 'unattributed'}</li>`)}</ul>
+<h2>Text</h2>${article.sections.map((s) => html`${s.heading ? html`<h3>${s.heading}</h3>` : ''}${s.paragraphs.map((p) => html`<p>${p}</p>`)}`)}`,
+  );
+}
+
+export function mailboxPage(messages: MailboxMessage[]): string {
+  return layout(
+    'Mailbox',
+    html`<h1>Mailbox</h1><p>What the local mailbox received, newest first.</p>
+<table id="mailbox"><tr><th>Received</th><th>To</th><th>Subject</th></tr>
+${messages.map((m) => html`<tr><td>${m.receivedAt}</td><td>${m.to}</td><td><a href="/mailbox/${m.id}">${m.subject}</a></td></tr>`)}</table>`,
+    { liveReload: true },
+  );
+}
+
+export function messagePage(message: MailboxMessage): string {
+  return layout(
+    message.subject,
+    html`<h1>${message.subject}</h1><table>${Object.entries(message.headers)
+      .filter(([k]) =>
+        ['from', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post'].includes(k),
+      )
+      .map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}</table>
+<iframe title="The message" sandbox="" srcdoc="${message.html ?? ''}" style="width:640px"></iframe><h2>Text part</h2><pre>${message.text}</pre>`,
+  );
+}
+
+export function notFoundPage(what: string): string {
+  return layout('Not found', html`<h1>Not found</h1><p>${what}</p>`);
+}

@@ -1,0 +1,220 @@
+import { watch } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { loadTemplates } from '../io/load-templates.js';
+import { listMailbox } from '../io/mailbox.js';
+import { loadSampleRecipient } from '../io/sample-recipient.js';
+import type { Store } from '../io/store.js';
+import type { Queues } from '../jobs/queues.js';
+import type { Config } from '../src/config.js';
+import { isDispatchError } from '../src/errors.js';
+import { checkMessage } from '../src/newsletter/check-message.js';
+import { personalize } from '../src/newsletter/personalize.js';
+import { recipientFor } from '../src/newsletter/recipient-links.js';
+import { renderIssue } from '../src/newsletter/render-issue.js';
+import { articlePage, indexPage, issuePage, mailboxPage, messagePage, notFoundPage } from './pages.js';
+import { queuesPage } from './queues-page.js';
+
+export interface PreviewOptions {
+  config: Config;
+  store: Store;
+  queues: Queues;
+  templatesDir: string;
+  mailboxDir: string;
+  host: string;
+  port: number;
+  /** Queues test sends of a week's issue (what `dispatch send-test` does). */
+  sendTest(week: string, addresses: string[]): Promise<string>;
+}
+
+export interface PreviewServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const WEEK = /^\/issues\/(\d{4}-W\d{2})(\/email\.html|\/send-test)?$/;
+const ARTICLE = /^\/articles\/([0-9a-f]{16})$/;
+const MESSAGE = /^\/mailbox\/(\d+-[0-9a-f]{8})$/;
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8'): void {
+  res.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
+  res.end(body);
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 10_000) break;
+  }
+  return new URLSearchParams(body);
+}
+
+/**
+ * The local preview: issues and articles from the store, each issue re-rendered with the
+ * templates as they are now (so edits show at once, and an error shows in the page), checks,
+ * test sends and the local mailbox. It serves only what its routes name; anything else is 404.
+ */
+export async function startPreview(options: PreviewOptions): Promise<PreviewServer> {
+  const { store, config } = options;
+  const clients = new Set<ServerResponse>();
+  const sample = loadSampleRecipient(options.templatesDir);
+  const recipient = recipientFor(sample.email, sample.firstName, config);
+
+  const renderWeek = async (week: string) => {
+    const stored = await store.getIssue(week);
+    if (!stored) return null;
+    try {
+      const rendered = await renderIssue(stored.issue, await loadTemplates(options.templatesDir), {
+        validation: 'soft',
+        maxHtmlBytes: config.NEWSLETTER_MAX_HTML_BYTES,
+      });
+      const personal = personalize(rendered, recipient);
+      return { stored, render: { ...personal, mjml: rendered.mjml, warnings: rendered.warnings } };
+    } catch (error) {
+      if (!isDispatchError(error)) throw error;
+      return { stored, render: { error: `${error.code}: ${error.message}` } };
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://preview.local');
+    const path = url.pathname;
+    if (req.method === 'GET' && path === '/queues') return send(res, 200, await queuesPage(options.queues));
+    if (req.method === 'GET' && path === '/') {
+      const weeks = await store.listIssues();
+      const articles = (await store.articlesBetween(new Date(0), new Date(8.64e15))).reverse().slice(0, 100);
+      return send(res, 200, indexPage(weeks, articles));
+    }
+    if (req.method === 'GET' && path === '/events') {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
+      res.write(': connected\n\n');
+      clients.add(res);
+      req.on('close', () => clients.delete(res));
+      return;
+    }
+    const week = WEEK.exec(path);
+    if (week) {
+      const [, id, sub] = week as unknown as [string, string, string | undefined];
+      if (req.method === 'POST' && sub === '/send-test') {
+        const to = (await readForm(req)).get('to') ?? '';
+        let flash: string;
+        try {
+          flash = await options.sendTest(
+            id,
+            to
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean),
+          );
+        } catch (error) {
+          if (!isDispatchError(error)) throw error;
+          flash = `${error.code}: ${error.message}`;
+        }
+        res.writeHead(303, { location: `/issues/${id}?flash=${encodeURIComponent(flash)}` });
+        return res.end();
+      }
+      if (req.method !== 'GET') return send(res, 405, notFoundPage('Method not allowed'));
+      const view = await renderWeek(id);
+      if (!view) return send(res, 404, notFoundPage(`No issue for ${id}.`));
+      if (sub === '/email.html') {
+        if ('error' in view.render)
+          return send(res, 500, `<pre>${String(view.render.error).replace(/</g, '&lt;')}</pre>`);
+        // Dark mode emulation: the email's own dark palette, applied unconditionally.
+        const dark = url.searchParams.get('scheme') === 'dark';
+        const body = dark
+          ? view.render.html.replace(/@media\s*\(prefers-color-scheme:\s*dark\)/g, '@media all')
+          : view.render.html;
+        return send(res, 200, body);
+      }
+      const socials = await store.getSocials(
+        [view.stored.issue.lead, ...view.stored.issue.cards].map((c) => c.articleId),
+      );
+      const cards = [view.stored.issue.lead, ...view.stored.issue.cards];
+      return send(
+        res,
+        200,
+        issuePage({
+          week: id,
+          stored: view.stored,
+          render: view.render,
+          checks:
+            'error' in view.render
+              ? []
+              : checkMessage({
+                  subject: view.stored.issue.subject,
+                  preheader: view.stored.issue.preheader,
+                  html: view.render.html,
+                  unsubscribeUrl: recipient.unsubscribeUrl,
+                  warnings: view.render.warnings,
+                }),
+          posts: cards.map((c, i) => ({ title: c.title, posts: socials[i]?.posts ?? [] })),
+          flash: url.searchParams.get('flash') ?? undefined,
+        }),
+      );
+    }
+    const article = ARTICLE.exec(path);
+    if (article && req.method === 'GET') {
+      const found = await store.getArticle(article[1] as string);
+      if (!found) return send(res, 404, notFoundPage(`No article ${article[1]}.`));
+      return send(res, 200, articlePage(found, await store.getSocial(found.id)));
+    }
+    if (req.method === 'GET' && path === '/mailbox')
+      return send(res, 200, mailboxPage(await listMailbox(options.mailboxDir)));
+    const message = MESSAGE.exec(path);
+    if (message && req.method === 'GET') {
+      const found = (await listMailbox(options.mailboxDir, 500)).find((m) => m.id === message[1]);
+      if (!found) return send(res, 404, notFoundPage('No such message.'));
+      return send(res, 200, messagePage(found));
+    }
+    return send(res, 404, notFoundPage(`Nothing at ${path}.`));
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: Error) => {
+      if (!res.headersSent) send(res, 500, notFoundPage(`Error: ${error.message}`));
+      else res.end();
+    });
+  });
+
+  // Live reload: a change under templates/ (or a new message in the mailbox) reloads open pages.
+  let timer: NodeJS.Timeout | undefined;
+  const reload = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      for (const client of clients) client.write('event: reload\ndata: {}\n\n');
+    }, 150);
+  };
+  const watchers = [watch(options.templatesDir, { recursive: true }, reload)];
+  try {
+    watchers.push(watch(options.mailboxDir, reload));
+  } catch {
+    // No mailbox folder yet: nothing to watch.
+  }
+
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(options.port, options.host, () => done());
+  });
+  const address = server.address() as { port: number };
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`,
+    server,
+    async close() {
+      for (const w of watchers) w.close();
+      for (const client of clients) client.end();
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    },
+  };
+}

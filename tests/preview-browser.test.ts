@@ -1,0 +1,133 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueueArticles } from '../cli/commands/enqueue.js';
+import { mailboxDir } from '../cli/commands/mailbox.js';
+import { previewOn } from '../cli/commands/preview.js';
+import { CHROMIUM_ARGS, chromiumPath } from '../io/chromium.js';
+import { type MailboxServer, startMailbox } from '../io/mailbox.js';
+import { buildWeekIssue } from '../jobs/build-week-issue.js';
+import type { RunningWorker } from '../jobs/run-worker.js';
+import type { Config } from '../src/config.js';
+import { isoWeekOf } from '../src/newsletter/iso-week.js';
+import { startTestRedis, testConfig, testContext, testWorker, waitFor } from './helpers/queue-harness.js';
+import { ROOT } from './helpers/run-cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'dispatch-preview-'));
+const templatesDir = join(tmp, 'templates');
+const NOW = new Date();
+const WEEK = isoWeekOf(NOW, 'UTC');
+
+let redis: Awaited<ReturnType<typeof startTestRedis>>;
+let mailbox: MailboxServer;
+let config: Config;
+let ctx: ReturnType<typeof testContext>;
+let worker: RunningWorker;
+let preview: Awaited<ReturnType<typeof previewOn>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  cpSync(join(ROOT, 'templates'), templatesDir, { recursive: true });
+  redis = await startTestRedis();
+  const dataDir = join(tmp, 'data');
+  mailbox = await startMailbox({ dir: mailboxDir(dataDir), port: 0 });
+  config = testConfig({ SMTP_URL: `smtp://127.0.0.1:${mailbox.port}`, DATA_DIR: dataDir, TEMPLATES_DIR: templatesDir });
+  ctx = testContext(redis.url, config);
+  worker = await testWorker(redis.url, config);
+  await enqueueArticles(ctx, [join(ROOT, 'examples')], { publishedNow: true }, NOW);
+  await waitFor('examples stored', async () => (await ctx.store.countArticles()) === 5);
+  await waitFor('posts', async () => (await ctx.queues.social.getJobCounts('completed')).completed === 5);
+  await buildWeekIssue({ store: ctx.store, config, templatesDir }, WEEK, NOW);
+  preview = await previewOn(ctx, config, config.PREVIEW_HOST, 0);
+  browser = await chromium.launch({ executablePath: chromiumPath(config.CHROMIUM_PATH), args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await preview?.close();
+  await worker?.close();
+  await ctx?.close();
+  await mailbox?.close();
+  await redis?.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('the preview server', () => {
+  it('listens on 127.0.0.1 and answers unknown ids and paths with 404', async () => {
+    expect(preview.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const path of [
+      '/issues/2001-W01',
+      '/articles/0123456789abcdef',
+      '/articles/..%2F..%2Fetc%2Fpasswd',
+      '/../../etc/passwd',
+      '/templates/partials/card.mjml.hbs',
+      '/mailbox/1-deadbeef',
+    ]) {
+      const response = await fetch(`${preview.url}${path}`);
+      expect(response.status, path).toBe(404);
+    }
+    expect((await fetch(`${preview.url}/issues/${WEEK}`)).status).toBe(200);
+    expect((await fetch(`${preview.url}/queues`)).status).toBe(200);
+  });
+
+  it('in a browser: mobile width, the text tab, a test send into the mailbox, a template edit shown live', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    await page.goto(`${preview.url}/issues/${WEEK}`);
+    await page.getByRole('button', { name: 'Mobile 375' }).click();
+    expect(await page.locator('#email').evaluate((el) => (el as HTMLElement).clientWidth)).toBe(375);
+    await page.getByRole('tab', { name: 'Text' }).click();
+    await expect.poll(() => page.locator('#text-part').isVisible()).toBe(true);
+    expect(await page.locator('#text-part').textContent()).toContain('Hi Sam, here is what mattered this week.');
+    expect(await page.locator('#checks').textContent()).toContain('Unsubscribe');
+
+    await page.getByRole('tab', { name: 'Email' }).click();
+    await page.fill('#send-to', 'pat@example.org');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await expect.poll(() => page.locator('.flash').textContent()).toMatch(/^Queued a test of .+ to pat@example\.org/);
+    await page.goto(`${preview.url}/mailbox`);
+    await expect
+      .poll(async () => (await page.locator('#mailbox').textContent()) ?? '', { timeout: 15_000 })
+      .toMatch(/pat@example\.org.*\[Test\] The Example Times weekly/s);
+
+    await page.goto(`${preview.url}/issues/${WEEK}`);
+    const frame = page.frameLocator('#email');
+    await expect.poll(() => frame.locator('body').textContent()).toContain('The Weekly · No.');
+    const masthead = join(templatesDir, 'partials/masthead.mjml.hbs');
+    const original = readFileSync(masthead, 'utf8');
+    writeFileSync(masthead, original.replace('The Weekly · No.', 'The Weekly Edition · No.'));
+    await expect
+      .poll(() => frame.locator('body').textContent(), { timeout: 10_000 })
+      .toContain('The Weekly Edition · No.');
+
+    // A template error shows in the page, with its file, and the server keeps going.
+    writeFileSync(masthead, original.replace('{{issue.number}}', '{{#if issue.number}'));
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('#render-error')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 10_000 },
+      )
+      .toMatch(/E_TEMPLATE: .*masthead\.mjml\.hbs/);
+    writeFileSync(masthead, original);
+    await expect
+      .poll(
+        () =>
+          frame
+            .locator('body')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 10_000 },
+      )
+      .toContain('The Weekly · No.');
+
+    const shot = join(tmpdir(), `dispatch-preview-${process.pid}.png`);
+    await page.screenshot({ path: shot, fullPage: false });
+    console.log(`preview screenshot: ${shot}`);
+    await page.close();
+  });
+});
