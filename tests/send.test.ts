@@ -118,7 +118,7 @@ describe('SMTP faults', () => {
       disabledCommands: ['STARTTLS', 'AUTH'],
       authOptional: true,
       logger: false,
-      onRcptTo(address, _session, callback) {
+      onRcptTo(_address, _session, callback) {
         attempts++;
         const code = reply(attempts);
         if (code === null) return callback();

@@ -67,7 +67,7 @@ export async function ensureIssue(ctx: CommandContext, week: string, direct: boo
 /** Reads "E_CODE: message" back out of a failed job's reason. */
 function failure(reason: string): DispatchError {
   const match = /^(E_[A-Z_]+): (.*)$/s.exec(reason);
-  const code = match && match[1] && match[1] in ERROR_CODES ? (match[1] as ErrorCode) : 'E_SMTP_REJECTED';
+  const code = match?.[1] && match[1] in ERROR_CODES ? (match[1] as ErrorCode) : 'E_SMTP_REJECTED';
   return new DispatchError(code, match?.[2] ?? reason);
 }
 
