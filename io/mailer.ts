@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { DispatchError } from '../src/errors.js';
 import type { OutgoingMessage } from '../src/newsletter/to-message.js';
@@ -16,12 +17,37 @@ export interface Mailer {
 }
 
 /**
- * A pooled nodemailer transport for SMTP_URL, built when a sender needs it (never at import).
+ * A pooled nodemailer transport for SMTP_URL, built when a sender needs it (never at import),
+ * signing with DKIM when DKIM_* is set.
  * Errors come back classified: a 5xx reply is permanent (E_SMTP_REJECTED, with the server's
  * words); a refused connection (E_SMTP_UNREACHABLE, naming host and port), a 4xx reply or a dropped
  * connection (E_SMTP_TEMPORARY) are transient, for the queue to retry.
  */
-export function createMailer(smtpUrl: string, options: { pool?: boolean } = {}): Mailer {
+export interface DkimSettings {
+  DKIM_DOMAIN?: string;
+  DKIM_SELECTOR?: string;
+  DKIM_PRIVATE_KEY_FILE?: string;
+}
+
+/** nodemailer's DKIM options when all of DKIM_* are set; E_CONFIG when only some are, or the key is unreadable. */
+function dkimOptions(settings: DkimSettings) {
+  const { DKIM_DOMAIN: domainName, DKIM_SELECTOR: keySelector, DKIM_PRIVATE_KEY_FILE: file } = settings;
+  if (!domainName && !keySelector && !file) return undefined;
+  if (!domainName || !keySelector || !file) {
+    throw new DispatchError(
+      'E_CONFIG',
+      'DKIM signing needs all of DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE',
+    );
+  }
+  try {
+    return { domainName, keySelector, privateKey: readFileSync(file, 'utf8') };
+  } catch (cause) {
+    throw new DispatchError('E_CONFIG', `DKIM_PRIVATE_KEY_FILE cannot be read: ${file}`, { cause });
+  }
+}
+
+export function createMailer(smtpUrl: string, options: { pool?: boolean; dkim?: DkimSettings } = {}): Mailer {
+  const dkim = dkimOptions(options.dkim ?? {});
   const url = new URL(smtpUrl);
   const secure = url.protocol === 'smtps:';
   const port = Number(url.port || (secure ? 465 : 25));
@@ -36,6 +62,7 @@ export function createMailer(smtpUrl: string, options: { pool?: boolean } = {}):
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
+    dkim,
     // A local catcher has no trusted certificate; real servers on smtps:// do.
     ignoreTLS: url.hostname === '127.0.0.1' || url.hostname === 'localhost',
   });

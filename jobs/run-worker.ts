@@ -65,7 +65,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   let mailer: Mailer | undefined;
   const getMailer = () => {
-    mailer ??= createMailer(config.SMTP_URL);
+    mailer ??= createMailer(config.SMTP_URL, { dkim: config });
     return mailer;
   };
   const processors: Record<QueueName, Processor> = {

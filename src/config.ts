@@ -119,6 +119,12 @@ export const configSchema = z.object({
     .string()
     .min(16, 'must be at least 16 characters')
     .default('dispatch-development-secret-change-me'),
+  /** DKIM signing of every message, when all three are set: the signing domain, ... */
+  DKIM_DOMAIN: z.preprocess(blankToUndefined, z.string().optional()),
+  /** ... the selector (the DNS record is <selector>._domainkey.<domain>), ... */
+  DKIM_SELECTOR: z.preprocess(blankToUndefined, z.string().optional()),
+  /** ... and the file holding the PEM private key. */
+  DKIM_PRIVATE_KEY_FILE: z.preprocess(blankToUndefined, z.string().optional()),
   PREVIEW_HOST: z.string().min(1).default('127.0.0.1'),
   PREVIEW_PORT: port.default(3000),
   /** Time zone of the weekly schedule and of ISO weeks. @defaultValue `UTC` */

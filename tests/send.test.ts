@@ -198,3 +198,36 @@ describe('SMTP faults', () => {
     expect(result.stderr.trim()).toBe('dispatch: E_INPUT_FORMAT: not an email address: "not-an-address"');
   });
 });
+
+describe('DKIM', () => {
+  it('signs with DKIM_* set: the received message carries a DKIM-Signature for the domain and selector', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyFile = join(tmp, 'dkim.pem');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const dir = join(tmp, 'mailbox-dkim');
+    const mailbox = await startMailbox({ dir, port: 0 });
+    const { ctx, worker, env } = await issueReady(mailbox.port);
+    await worker.close();
+    try {
+      const dkimEnv = { ...env, DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 'news2026', DKIM_PRIVATE_KEY_FILE: keyFile };
+      const result = await runCli(['send-test', '--to', 'kim@example.org', '--week', WEEK, '--direct'], {
+        env: dkimEnv,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const [message] = await listMailbox(dir);
+      expect(message?.headers['dkim-signature']).toMatch(/\bd=example\.com;.*\bs=news2026;/s);
+      const partial = await runCli(['send-test', '--to', 'kim@example.org', '--week', WEEK, '--direct'], {
+        env: { ...env, DKIM_DOMAIN: 'example.com' },
+      });
+      expect(partial.code).toBe(2);
+      expect(partial.stderr).toMatch(
+        /^dispatch: E_CONFIG: DKIM signing needs all of DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE/,
+      );
+    } finally {
+      await ctx.close();
+      await mailbox.close();
+    }
+  });
+});

@@ -108,7 +108,7 @@ export async function sendTestCommand(options: SendTestOptions): Promise<void> {
       const sample = loadSampleRecipient(templatesDir);
       const suffix = randomBytes(2).toString('hex');
       const tokens = addresses.map(() => `${week}.test.${randomBytes(8).toString('hex')}`);
-      const mailer = createMailer(config.SMTP_URL, { pool: false });
+      const mailer = createMailer(config.SMTP_URL, { pool: false, dkim: config });
       try {
         for (const [i, to] of addresses.entries()) {
           const message = toMessage(stored, recipientFor(to, sample.firstName, config), config, {
