@@ -21,9 +21,14 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e
 .post{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0;background:#fff}
 #checks small{word-break:break-all}.cols>section:last-child{min-width:0}`;
 
-export function layout(title: string, body: Raw, options: { liveReload?: boolean } = {}): string {
+/** A page reloads itself on the server's events of this kind: template edits, or new mail. */
+type LiveReload = 'templates' | 'mailbox';
+
+export function layout(title: string, body: Raw, options: { liveReload?: LiveReload } = {}): string {
   const reload = options.liveReload
-    ? raw(`<script>new EventSource('/events').addEventListener('reload',()=>location.reload());</script>`)
+    ? raw(
+        `<script>new EventSource('/events').addEventListener('${options.liveReload}',()=>location.reload());</script>`,
+      )
     : '';
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${title} · Dispatch preview</title><style>${raw(STYLE)}</style></head><body>
@@ -110,7 +115,7 @@ document.getElementById('dark').onclick = () => { state.dark = state.dark === '1
 document.querySelectorAll('[data-tab]').forEach(b => b.onclick = () => { state.tab = b.dataset.tab; apply(); });
 apply();
 </script>`,
-    { liveReload: true },
+    { liveReload: 'templates' },
   );
 }
 
@@ -145,7 +150,7 @@ export function mailboxPage(messages: MailboxMessage[]): string {
     html`<h1>Mailbox</h1><p>What the local mailbox received, newest first.</p>
 <table id="mailbox"><tr><th>Received</th><th>To</th><th>Subject</th></tr>
 ${messages.map((m) => html`<tr><td>${m.receivedAt}</td><td>${m.to}</td><td><a href="/mailbox/${m.id}">${m.subject}</a></td></tr>`)}</table>`,
-    { liveReload: true },
+    { liveReload: 'mailbox' },
   );
 }
 

@@ -186,17 +186,20 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     });
   });
 
-  // Live reload: a change under templates/ (or a new message in the mailbox) reloads open pages.
-  let timer: NodeJS.Timeout | undefined;
-  const reload = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      for (const client of clients) client.write('event: reload\ndata: {}\n\n');
-    }, 150);
+  // Live reload: a change under templates/ reloads issue pages; a new message, the mailbox page.
+  const timers = new Map<string, NodeJS.Timeout>();
+  const notify = (event: 'templates' | 'mailbox') => () => {
+    clearTimeout(timers.get(event));
+    timers.set(
+      event,
+      setTimeout(() => {
+        for (const client of clients) client.write(`event: ${event}\ndata: {}\n\n`);
+      }, 150),
+    );
   };
-  const watchers = [watch(options.templatesDir, { recursive: true }, reload)];
+  const watchers = [watch(options.templatesDir, { recursive: true }, notify('templates'))];
   try {
-    watchers.push(watch(options.mailboxDir, reload));
+    watchers.push(watch(options.mailboxDir, notify('mailbox')));
   } catch {
     // No mailbox folder yet: nothing to watch.
   }
@@ -212,7 +215,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     async close() {
       for (const w of watchers) w.close();
       for (const client of clients) client.end();
-      clearTimeout(timer);
+      for (const timer of timers.values()) clearTimeout(timer);
       server.closeAllConnections();
       await new Promise((done) => server.close(done));
     },
