@@ -176,6 +176,46 @@ program
     await previewCommand(options);
   });
 
+const subscribers = program.command('subscribers').description('the mailing list: import, list, remove');
+subscribers
+  .command('import')
+  .description('add or update subscribers from a CSV (with an email column) or JSON lines file')
+  .argument('<file>', 'file.csv or file.jsonl')
+  .addHelpText('after', example('dispatch subscribers import list.csv', 'dispatch subscribers import export.jsonl'))
+  .action(async (file: string) => {
+    const { importCommand } = await import('./commands/subscribers.js');
+    await importCommand(file);
+  });
+subscribers
+  .command('list')
+  .description('every subscriber with their status')
+  .option('--json', 'print them as JSON')
+  .addHelpText('after', example('dispatch subscribers list'))
+  .action(async (options: { json?: boolean }) => {
+    const { listCommand } = await import('./commands/subscribers.js');
+    await listCommand(options);
+  });
+subscribers
+  .command('remove')
+  .description('delete a subscriber (an unsubscribed address stays suppressed)')
+  .argument('<email>')
+  .addHelpText('after', example('dispatch subscribers remove ana@example.org'))
+  .action(async (email: string) => {
+    const { removeCommand } = await import('./commands/subscribers.js');
+    await removeCommand(email);
+  });
+
+program
+  .command('serve')
+  .description('the public unsubscribe and preferences pages (behind the site, at PUBLIC_URL)')
+  .option('--port <port>', 'port (default: the port of PUBLIC_URL, else 3001)')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .addHelpText('after', example('dispatch serve', 'dispatch serve --host 0.0.0.0 --port 8080'))
+  .action(async (options: { port?: string; host?: string }) => {
+    const { serveCommand } = await import('./commands/serve.js');
+    await serveCommand(options);
+  });
+
 program
   .command('redis')
   .description('start (or reuse) the managed redis-server under DATA_DIR/redis and print its URL')

@@ -1,0 +1,110 @@
+import type { Redis } from 'ioredis';
+import type { SubscriberInput } from '../src/subscribers/parse-subscribers.js';
+
+export interface Subscriber {
+  email: string;
+  name: string | null;
+  fields: Record<string, string>;
+  /** Suppressed addresses are never sent to, and a re-import does not resubscribe them. */
+  status: 'active' | 'suppressed';
+  subscribedAt: string;
+  unsubscribedAt: string | null;
+}
+
+export interface ImportReport {
+  added: number;
+  updated: number;
+  /** Addresses in the file that had unsubscribed before: kept suppressed. */
+  stillSuppressed: number;
+}
+
+export interface SubscriberStore {
+  importSubscribers(inputs: readonly SubscriberInput[], now: Date): Promise<ImportReport>;
+  get(email: string): Promise<Subscriber | null>;
+  /** In the order they were first added. */
+  list(): Promise<Subscriber[]>;
+  activeEmails(): Promise<string[]>;
+  remove(email: string): Promise<boolean>;
+  /** Marks an address as unsubscribed; true if it was not already. */
+  suppress(email: string, now: Date): Promise<boolean>;
+}
+
+/** Subscribers in Redis: `subscriber:<email>` (a hash), `subscribers` (all, in order added), `suppressed` (a set that outlives removal). */
+export function createSubscriberStore(redis: Redis, prefix: string): SubscriberStore {
+  const key = (...parts: string[]) => [prefix, ...parts].join(':');
+  const read = (h: Record<string, string>): Subscriber | null =>
+    h.email
+      ? {
+          email: h.email,
+          name: h.name || null,
+          fields: h.fields ? (JSON.parse(h.fields) as Record<string, string>) : {},
+          status: h.status === 'suppressed' ? 'suppressed' : 'active',
+          subscribedAt: h.subscribedAt ?? '',
+          unsubscribedAt: h.unsubscribedAt || null,
+        }
+      : null;
+
+  const store: SubscriberStore = {
+    async importSubscribers(inputs, now) {
+      const report: ImportReport = { added: 0, updated: 0, stillSuppressed: 0 };
+      for (const input of inputs) {
+        const existing = read(await redis.hgetall(key('subscriber', input.email)));
+        const suppressed =
+          existing?.status === 'suppressed' || (await redis.sismember(key('suppressed'), input.email)) === 1;
+        if (suppressed) report.stillSuppressed++;
+        if (existing) {
+          await redis.hset(key('subscriber', input.email), {
+            name: input.name ?? existing.name ?? '',
+            fields: JSON.stringify({ ...existing.fields, ...input.fields }),
+          });
+          report.updated++;
+          continue;
+        }
+        const seq = await redis.incr(key('subscribers', 'seq'));
+        await redis
+          .multi()
+          .hset(key('subscriber', input.email), {
+            email: input.email,
+            name: input.name ?? '',
+            fields: JSON.stringify(input.fields),
+            status: suppressed ? 'suppressed' : 'active',
+            subscribedAt: now.toISOString(),
+            unsubscribedAt: '',
+          })
+          .zadd(key('subscribers'), seq, input.email)
+          .exec();
+        report.added++;
+      }
+      return report;
+    },
+    async get(email) {
+      return read(await redis.hgetall(key('subscriber', email)));
+    },
+    async list() {
+      const emails = await redis.zrange(key('subscribers'), '0', '-1');
+      const pipeline = redis.pipeline();
+      for (const email of emails) pipeline.hgetall(key('subscriber', email));
+      const rows = (await pipeline.exec()) ?? [];
+      return rows.map(([, h]) => read(h as Record<string, string>)).filter((s): s is Subscriber => s !== null);
+    },
+    async activeEmails() {
+      return (await store.list()).filter((s) => s.status === 'active').map((s) => s.email);
+    },
+    async remove(email) {
+      const [[, deleted]] = ((await redis
+        .multi()
+        .del(key('subscriber', email))
+        .zrem(key('subscribers'), email)
+        .exec()) ?? [[null, 0]]) as [[unknown, number]];
+      return deleted === 1;
+    },
+    async suppress(email, now) {
+      const added = await redis.sadd(key('suppressed'), email);
+      if ((await redis.exists(key('subscriber', email))) === 1) {
+        await redis.hset(key('subscriber', email), { status: 'suppressed', unsubscribedAt: now.toISOString() });
+      }
+      return added === 1;
+    },
+  };
+  return store;
+}
