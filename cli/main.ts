@@ -206,6 +206,27 @@ subscribers
   });
 
 program
+  .command('send')
+  .description("send the week's issue to every active subscriber: batches through the queue, a ledger per recipient")
+  .option('--week <week>', 'the ISO week (default: this week)')
+  .option('--rate <n/s>', 'messages per second across all workers (default: no limit)')
+  .option('--pause <week>', 'pause a send in progress')
+  .option('--resume <week>', 'resume a paused send')
+  .option('--wait', 'wait until the send is done, even when not on a terminal')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch send --week 2026-W48 --rate 50/s',
+      'dispatch send --pause 2026-W48',
+      'dispatch send --resume 2026-W48',
+    ),
+  )
+  .action(async (options: import('./commands/send.js').SendOptions) => {
+    const { sendCommand } = await import('./commands/send.js');
+    await sendCommand(options);
+  });
+
+program
   .command('serve')
   .description('the public unsubscribe and preferences pages (behind the site, at PUBLIC_URL)')
   .option('--port <port>', 'port (default: the port of PUBLIC_URL, else 3001)')

@@ -40,6 +40,8 @@ export interface Store {
   /** Stores a built issue unless that week's issue was already sent. */
   saveIssue(week: string, issue: StoredIssue): Promise<'saved' | 'already-sent'>;
   getIssue(week: string): Promise<StoredIssue | null>;
+  /** Marks a week's issue as sent (from now on it is never rebuilt); false when it was already. */
+  markIssueSent(week: string, at: Date): Promise<boolean>;
   /** Weeks with a stored issue, newest first. */
   listIssues(): Promise<string[]>;
   /** Records a feed item as seen; true the first time. */
@@ -125,6 +127,9 @@ export function createStore(redis: Redis, prefix: string): Store {
       const [json, sentAt] = await redis.hmget(key('issue', week), 'json', 'sentAt');
       const issue = parse<StoredIssue>(json ?? null);
       return issue && sentAt ? { ...issue, sentAt } : issue;
+    },
+    async markIssueSent(week, at) {
+      return (await redis.hsetnx(key('issue', week), 'sentAt', at.toISOString())) === 1;
     },
     async listIssues() {
       const weeks = await redis.zrange(key('issues'), '0', '-1');

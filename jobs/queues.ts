@@ -53,6 +53,14 @@ export const sendPayload = z.object({
 });
 export type SendPayload = z.infer<typeof sendPayload>;
 
+/** send (job name "batch"): one batch of a list send, about 100 recipients. */
+export const batchPayload = z.object({
+  week: z.string(),
+  batch: z.number().int().min(0),
+  batchSize: z.number().int().positive(),
+});
+export type BatchPayload = z.infer<typeof batchPayload>;
+
 /** Retries with exponential backoff and jitter; failed jobs kept for inspection, completed ones trimmed. */
 export function defaultJobOptions(config: Config): DefaultJobOptions {
   return {

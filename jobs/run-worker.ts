@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
-import { type Job, type Processor, Worker } from 'bullmq';
+import { DelayedError, type Job, type Processor, Worker } from 'bullmq';
 import type { Logger } from '../io/logger.js';
 import { createMailer, type Mailer } from '../io/mailer.js';
 import { connectRedis } from '../io/redis-connection.js';
+import { createSendLedger } from '../io/send-ledger.js';
 import { createStore } from '../io/store.js';
+import { createSubscriberStore } from '../io/subscriber-store.js';
 import type { Config } from '../src/config.js';
+import { DispatchError } from '../src/errors.js';
 import { feedsJob } from './feeds.job.js';
 import { ingestJob } from './ingest.job.js';
 import { toJobError } from './job-error.js';
 import { newsletterJob } from './newsletter.job.js';
 import { closeQueues, createQueues, QUEUE_NAMES, type QueueName, queuePrefix } from './queues.js';
-import { sendJob } from './send.job.js';
+import { batchJob, sendJob } from './send.job.js';
 import { socialJob } from './social.job.js';
 
 /** A worker idle this long while its queue has waiting jobs is replaced. */
@@ -34,6 +37,15 @@ export interface RunningWorker {
   workers: Worker[];
   /** Waits for the jobs in flight, then disconnects. */
   close(): Promise<void>;
+}
+
+/** A processor that hands each job to the one for its name (a queue may carry several kinds). */
+function byName(processors: Record<string, Processor>): Processor {
+  return async (job, token) => {
+    const processor = processors[job.name];
+    if (!processor) throw new DispatchError('E_JOB_PAYLOAD', `no processor for "${job.name}" jobs`);
+    return await processor(job, token);
+  };
 }
 
 /** The scheduler id of a feed: stable per URL, so every worker upserts the same one. */
@@ -69,7 +81,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     return mailer;
   };
   const processors: Record<QueueName, Processor> = {
-    send: sendJob({ store, config, mailer: getMailer }),
+    send: byName({
+      send: sendJob({ store, config, mailer: getMailer }),
+      batch: batchJob({
+        store,
+        ledger: createSendLedger(connection, config.REDIS_PREFIX),
+        subscribers: createSubscriberStore(connection, config.REDIS_PREFIX),
+        config,
+        mailer: getMailer,
+        now,
+      }),
+    }),
     ingest: ingestJob({ store, queues, config }),
     social: socialJob({ store, config, now }),
     newsletter: newsletterJob({ store, config, templatesDir: options.templatesDir, now }),
@@ -80,11 +102,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const processor = processors[name];
     const worker = new Worker(
       name,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         try {
-          return await processor(job);
+          return await processor(job, token);
         } catch (error) {
-          throw toJobError(error);
+          throw error instanceof DelayedError ? error : toJobError(error);
         }
       },
       {

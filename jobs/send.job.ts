@@ -1,12 +1,15 @@
-import type { Job } from 'bullmq';
+import { createHash } from 'node:crypto';
+import { DelayedError, type Job } from 'bullmq';
 import type { Mailer } from '../io/mailer.js';
-import type { Store } from '../io/store.js';
+import type { SendLedger } from '../io/send-ledger.js';
+import type { Store, StoredIssue } from '../io/store.js';
+import type { SubscriberStore } from '../io/subscriber-store.js';
 import type { Config } from '../src/config.js';
-import { DispatchError } from '../src/errors.js';
+import { DispatchError, isDispatchError } from '../src/errors.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
 import { domainOf, toMessage } from '../src/newsletter/to-message.js';
 import { parsePayload } from './job-error.js';
-import { sendPayload } from './queues.js';
+import { batchPayload, sendPayload } from './queues.js';
 
 export interface SendResult {
   to: string;
@@ -33,5 +36,96 @@ export function sendJob(deps: { store: Store; config: Config; mailer: () => Mail
     });
     const sent = await deps.mailer().send(message);
     return { to: payload.to, messageId: sent.messageId, accepted: sent.accepted, response: sent.response };
+  };
+}
+
+export interface BatchResult {
+  week: string;
+  batch: number;
+  sent: number;
+  failed: number;
+  skipped: number;
+  possibleDuplicates: number;
+}
+
+/** The Message-ID token of (issue, recipient): the same on every try, so a resend is recognizable. */
+export function messageToken(week: string, email: string): string {
+  return `${week}.${createHash('sha256').update(email).digest('hex').slice(0, 20)}`;
+}
+
+/**
+ * send, job "batch": sends one batch of a list send. The ledger makes it safe to run again: a
+ * recipient already sent (or failed for good) is skipped; one left in "sending" by a crash is sent
+ * again once and counted as a possible duplicate; a 4xx or lost connection puts the recipient back
+ * to pending and fails the job for BullMQ to retry. A paused send moves the job to later.
+ */
+export function batchJob(deps: {
+  store: Store;
+  ledger: SendLedger;
+  subscribers: SubscriberStore;
+  config: Config;
+  mailer: () => Mailer;
+  now: () => Date;
+}) {
+  let cached: { week: string; builtAt: string; issue: StoredIssue } | undefined;
+  return async (job: Job, token?: string): Promise<BatchResult> => {
+    const { week, batch, batchSize } = parsePayload(batchPayload, job.data, 'send batch');
+    const { config, ledger } = deps;
+    const record = await ledger.get(week);
+    if (!record) throw new DispatchError('E_NOT_FOUND', `no send of ${week}`);
+    const pauseIfAsked = async () => {
+      if ((await ledger.get(week))?.status !== 'paused') return;
+      await job.moveToDelayed(Date.now() + 2000, token);
+      throw new DelayedError();
+    };
+    await pauseIfAsked();
+    // Rendered once per issue and process: a batch only personalizes.
+    if (!cached || cached.week !== week) {
+      const stored = await deps.store.getIssue(week);
+      if (!stored) throw new DispatchError('E_NOT_FOUND', `no stored issue for ${week}`);
+      cached = { week, builtAt: stored.builtAt, issue: stored };
+    }
+    const issue = cached.issue;
+    const result: BatchResult = { week, batch, sent: 0, failed: 0, skipped: 0, possibleDuplicates: 0 };
+    const mailto = `unsubscribe@${domainOf(config.MAIL_FROM)}`;
+    const emails = await ledger.recipients(week, batch, batchSize);
+    for (const [i, email] of emails.entries()) {
+      if (i % 10 === 0) await pauseIfAsked();
+      const entry = await ledger.entry(week, email);
+      if (entry && entry.state !== 'sending') continue;
+      const subscriber = await deps.subscribers.get(email);
+      const at = () => deps.now().toISOString();
+      if (!subscriber || subscriber.status !== 'active') {
+        await ledger.mark(week, email, { state: 'skipped', at: at() }, 'skipped');
+        result.skipped++;
+        continue;
+      }
+      if (entry?.state === 'sending') {
+        await ledger.mark(week, email, entry, 'possibleDuplicates');
+        result.possibleDuplicates++;
+      }
+      await ledger.throttle(week, record.rate);
+      await ledger.mark(week, email, { state: 'sending', at: at() });
+      const message = toMessage(issue, recipientFor(email, subscriber.name, config), config, {
+        token: messageToken(week, email),
+        unsubscribeMailto: mailto,
+      });
+      try {
+        const sent = await deps.mailer().send(message);
+        await ledger.mark(week, email, { state: 'sent', messageId: sent.messageId, at: at() }, 'sent');
+        result.sent++;
+      } catch (error) {
+        if (isDispatchError(error) && !error.transient) {
+          await ledger.mark(week, email, { state: 'failed', reply: error.message, at: at() }, 'failed');
+          result.failed++;
+          continue;
+        }
+        // Not delivered: back to pending, and the whole job is retried (sent ones are skipped then).
+        await ledger.mark(week, email, null);
+        throw error;
+      }
+    }
+    await ledger.batchDone(week, deps.now());
+    return result;
   };
 }

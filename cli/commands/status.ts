@@ -1,5 +1,7 @@
+import { createSendLedger, type SendRecord } from '../../io/send-ledger.js';
 import { QUEUE_NAMES } from '../../jobs/queues.js';
 import { openContext } from '../context.js';
+import { describeSend } from './send.js';
 
 const STATES = ['wait', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
 
@@ -9,6 +11,7 @@ export interface StatusReport {
   schedulers: { queue: string; id: string; next: string | null; pattern?: string; every?: number; tz?: string }[];
   failures: { queue: string; jobId?: string; code: string | null; reason: string; at: string | null }[];
   store: { articles: number; issues: string[] };
+  sends: SendRecord[];
 }
 
 /** `dispatch status`: jobs per queue and state, the next scheduled runs, the latest failures. */
@@ -21,7 +24,13 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
       schedulers: [],
       failures: [],
       store: { articles: await ctx.store.countArticles(), issues: await ctx.store.listIssues() },
+      sends: [],
     };
+    const ledger = createSendLedger(ctx.redis, ctx.config.REDIS_PREFIX);
+    for (const week of await ledger.list()) {
+      const record = await ledger.get(week);
+      if (record) report.sends.push(record);
+    }
     for (const name of QUEUE_NAMES) {
       const queue = ctx.queues[name];
       report.queues[name] = await queue.getJobCounts(...STATES);
@@ -67,6 +76,9 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
     if (report.failures.length === 0) lines.push('  none');
     for (const f of report.failures.slice(0, 10)) lines.push(`  ${f.at ?? '?'} ${f.queue} ${f.jobId}: ${f.reason}`);
     lines.push('', `Stored: ${report.store.articles} article(s); issues: ${report.store.issues.join(', ') || 'none'}`);
+    lines.push('', 'Sends:');
+    if (report.sends.length === 0) lines.push('  none');
+    for (const record of report.sends) lines.push(`  ${describeSend(record)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await ctx.close();

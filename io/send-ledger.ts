@@ -1,0 +1,160 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+
+export type SendStatus = 'sending' | 'paused' | 'done';
+
+export interface SendRecord {
+  week: string;
+  status: SendStatus;
+  total: number;
+  batches: number;
+  batchSize: number;
+  /** Messages per second across all workers; 0 for no limit. */
+  rate: number;
+  sent: number;
+  failed: number;
+  skipped: number;
+  /** Recipients sent to again after a crash left them in "sending": they may have it twice. */
+  possibleDuplicates: number;
+  batchesDone: number;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** One recipient's line in the ledger. No line yet means pending. */
+export interface LedgerEntry {
+  state: 'sending' | 'sent' | 'failed' | 'skipped';
+  messageId?: string;
+  reply?: string;
+  at: string;
+}
+
+/**
+ * The send ledger in Redis, per issue: the recipients snapshotted when the send started (a list,
+ * cut into batches), and per recipient pending -> sending -> sent (with its message id) or failed
+ * (with the SMTP reply). All workers share it; nothing about a send lives in a worker.
+ */
+export interface SendLedger {
+  /** Starts a send of `emails`; false (and nothing changes) when this issue's send already exists. */
+  start(
+    week: string,
+    emails: readonly string[],
+    options: { batchSize: number; rate: number; now: Date },
+  ): Promise<boolean>;
+  get(week: string): Promise<SendRecord | null>;
+  list(): Promise<string[]>;
+  recipients(week: string, batch: number, batchSize: number): Promise<string[]>;
+  entry(week: string, email: string): Promise<LedgerEntry | null>;
+  entries(week: string): Promise<Record<string, LedgerEntry>>;
+  mark(
+    week: string,
+    email: string,
+    entry: LedgerEntry | null,
+    counter?: 'sent' | 'failed' | 'skipped' | 'possibleDuplicates',
+  ): Promise<void>;
+  setStatus(week: string, status: SendStatus): Promise<boolean>;
+  /** Counts a finished batch; true when it was the last one (the send is then done). */
+  batchDone(week: string, now: Date): Promise<boolean>;
+  /** Waits until sending one more message keeps the send under its rate, across all workers. */
+  throttle(week: string, rate: number): Promise<void>;
+}
+
+const NUMBERS = [
+  'total',
+  'batches',
+  'batchSize',
+  'rate',
+  'sent',
+  'failed',
+  'skipped',
+  'possibleDuplicates',
+  'batchesDone',
+] as const;
+
+export function createSendLedger(redis: Redis, prefix: string): SendLedger {
+  const key = (...parts: string[]) => [prefix, ...parts].join(':');
+  return {
+    async start(week, emails, { batchSize, rate, now }) {
+      const created = await redis.hsetnx(key('send', week), 'status', 'sending');
+      if (!created) return false;
+      const batches = Math.ceil(emails.length / batchSize);
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < emails.length; i += 1000)
+        pipeline.rpush(key('send', week, 'recipients'), ...emails.slice(i, i + 1000));
+      pipeline.hset(key('send', week), {
+        week,
+        total: emails.length,
+        batches,
+        batchSize,
+        rate,
+        sent: 0,
+        failed: 0,
+        skipped: 0,
+        possibleDuplicates: 0,
+        batchesDone: 0,
+        createdAt: now.toISOString(),
+        finishedAt: '',
+      });
+      pipeline.sadd(key('sends'), week);
+      await pipeline.exec();
+      if (batches === 0) await redis.hset(key('send', week), { status: 'done', finishedAt: now.toISOString() });
+      return true;
+    },
+    async get(week) {
+      const h = await redis.hgetall(key('send', week));
+      if (!h.status) return null;
+      const record = {
+        week,
+        status: h.status as SendStatus,
+        createdAt: h.createdAt ?? '',
+        finishedAt: h.finishedAt || null,
+      } as SendRecord;
+      for (const n of NUMBERS) record[n] = Number(h[n] ?? 0);
+      return record;
+    },
+    async list() {
+      return (await redis.smembers(key('sends'))).sort().reverse();
+    },
+    async recipients(week, batch, batchSize) {
+      return await redis.lrange(key('send', week, 'recipients'), batch * batchSize, (batch + 1) * batchSize - 1);
+    },
+    async entry(week, email) {
+      const value = await redis.hget(key('send', week, 'ledger'), email);
+      return value ? (JSON.parse(value) as LedgerEntry) : null;
+    },
+    async entries(week) {
+      const all = await redis.hgetall(key('send', week, 'ledger'));
+      return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, JSON.parse(v) as LedgerEntry]));
+    },
+    async mark(week, email, entry, counter) {
+      const multi = redis.multi();
+      if (entry) multi.hset(key('send', week, 'ledger'), email, JSON.stringify(entry));
+      else multi.hdel(key('send', week, 'ledger'), email);
+      if (counter) multi.hincrby(key('send', week), counter, 1);
+      await multi.exec();
+    },
+    async setStatus(week, status) {
+      const current = await redis.hget(key('send', week), 'status');
+      if (!current || current === 'done') return false;
+      await redis.hset(key('send', week), 'status', status);
+      return true;
+    },
+    async batchDone(week, now) {
+      const done = await redis.hincrby(key('send', week), 'batchesDone', 1);
+      const batches = Number(await redis.hget(key('send', week), 'batches'));
+      if (done < batches) return false;
+      await redis.hset(key('send', week), { status: 'done', finishedAt: now.toISOString() });
+      return true;
+    },
+    async throttle(week, rate) {
+      if (rate <= 0) return;
+      for (;;) {
+        const second = Math.floor(Date.now() / 1000);
+        const bucket = key('send', week, 'rate', String(second));
+        const [[, count]] = (await redis.multi().incr(bucket).expire(bucket, 5).exec()) as [[unknown, number]];
+        if (count <= rate) return;
+        await sleep(1000 - (Date.now() % 1000) + 5);
+      }
+    },
+  };
+}

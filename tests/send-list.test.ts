@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueueArticles } from '../cli/commands/enqueue.js';
+import { createSendLedger } from '../io/send-ledger.js';
+import { createSubscriberStore } from '../io/subscriber-store.js';
+import { buildWeekIssue } from '../jobs/build-week-issue.js';
+import { isoWeekOf } from '../src/newsletter/iso-week.js';
+import { startTestRedis, testConfig, testContext, testWorker, waitFor } from './helpers/queue-harness.js';
+import { ROOT, runCli } from './helpers/run-cli.js';
+
+let redis: Awaited<ReturnType<typeof startTestRedis>>;
+const tmp = mkdtempSync(join(tmpdir(), 'dispatch-send-list-'));
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const NOW = new Date();
+const WEEK = isoWeekOf(NOW, 'UTC');
+
+/** An SMTP sink that counts what each address receives. */
+async function sink() {
+  const received = new Map<string, number>();
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: true,
+    logger: false,
+    onData(stream, session, callback) {
+      stream.on('data', () => {});
+      stream.on('end', () => {
+        for (const r of session.envelope.rcptTo) received.set(r.address, (received.get(r.address) ?? 0) + 1);
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+  return {
+    port: (server.server.address() as { port: number }).port,
+    received,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+async function listReady(count: number, smtpPort: number) {
+  const config = testConfig({ SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, WORKER_CONCURRENCY: '4' });
+  const ctx = testContext(redis.url, config);
+  const subscribers = createSubscriberStore(ctx.redis, config.REDIS_PREFIX);
+  await subscribers.importSubscribers(
+    Array.from({ length: count }, (_, i) => ({ email: `reader${i}@example.org`, name: `Reader ${i}`, fields: {} })),
+    NOW,
+  );
+  await enqueueArticles(ctx, [join(ROOT, 'examples')], { publishedNow: true }, NOW);
+  const worker = await testWorker(redis.url, config);
+  await waitFor('examples', async () => (await ctx.store.countArticles()) === 5);
+  await buildWeekIssue({ store: ctx.store, config, templatesDir: join(ROOT, 'templates') }, WEEK, NOW);
+  const env = { REDIS_URL: redis.url, REDIS_PREFIX: config.REDIS_PREFIX, SMTP_URL: config.SMTP_URL };
+  return { config, ctx, worker, subscribers, env, ledger: createSendLedger(ctx.redis, config.REDIS_PREFIX) };
+}
+
+describe('dispatch send (a list)', () => {
+  it('sends each active subscriber the issue once, records it in the ledger, and sends nothing new the second time', async () => {
+    const smtp = await sink();
+    const { ctx, worker, subscribers, env, ledger } = await listReady(250, smtp.port);
+    try {
+      await subscribers.suppress('reader7@example.org', NOW);
+      const result = await runCli(['send', '--week', WEEK, '--wait'], { env });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`${WEEK}: queued 249 recipient(s) in 3 batch(es)`);
+      expect(result.stdout).toContain(
+        `${WEEK}: done, 249 sent, 0 failed, 0 skipped (unsubscribed meanwhile), 0 remaining of 249`,
+      );
+      expect(smtp.received.size).toBe(249);
+      expect([...smtp.received.values()].every((n) => n === 1)).toBe(true);
+      expect(smtp.received.has('reader7@example.org')).toBe(false);
+      const entries = await ledger.entries(WEEK);
+      expect(Object.values(entries).filter((e) => e.state === 'sent' && e.messageId)).toHaveLength(249);
+      expect((await ctx.store.getIssue(WEEK))?.sentAt).toBeTruthy();
+
+      const again = await runCli(['send', '--week', WEEK, '--wait'], { env });
+      expect(again.stdout).toMatch(/^already started, nothing new sent: .* 249 sent/);
+      await sleep(300);
+      expect([...smtp.received.values()].reduce((a, b) => a + b, 0)).toBe(249);
+      const status = await runCli(['status'], { env });
+      expect(status.stdout).toContain(`${WEEK}: done, 249 sent`);
+    } finally {
+      await worker.close();
+      await ctx.close();
+      await smtp.close();
+    }
+  });
+
+  it('--pause stops the send where it is and --resume finishes it, still once each', async () => {
+    const smtp = await sink();
+    const { ctx, worker, env, ledger } = await listReady(200, smtp.port);
+    try {
+      const started = await runCli(['send', '--week', WEEK, '--rate', '100/s'], { env });
+      expect(started.code, started.stderr).toBe(0);
+      await waitFor('some sent', async () => ((await ledger.get(WEEK))?.sent ?? 0) > 20);
+      expect((await runCli(['send', '--pause', WEEK], { env })).stdout).toBe(`${WEEK}: paused\n`);
+      await sleep(1500);
+      const paused = (await ledger.get(WEEK))?.sent ?? 0;
+      await sleep(1500);
+      expect((await ledger.get(WEEK))?.sent).toBe(paused);
+      expect(paused).toBeLessThan(200);
+      expect((await runCli(['send', '--resume', WEEK], { env })).stdout).toBe(`${WEEK}: resumed\n`);
+      await waitFor('done', async () => (await ledger.get(WEEK))?.status === 'done', 30_000);
+      expect(smtp.received.size).toBe(200);
+      expect([...smtp.received.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await worker.close();
+      await ctx.close();
+      await smtp.close();
+    }
+  });
+});
