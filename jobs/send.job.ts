@@ -48,6 +48,9 @@ export interface BatchResult {
   possibleDuplicates: number;
 }
 
+/** Messages of one batch in flight at once. */
+const PARALLEL_SENDS = 5;
+
 /** The Message-ID token of (issue, recipient): the same on every try, so a resend is recognizable. */
 export function messageToken(week: string, email: string): string {
   return `${week}.${createHash('sha256').update(email).digest('hex').slice(0, 20)}`;
@@ -89,16 +92,15 @@ export function batchJob(deps: {
     const result: BatchResult = { week, batch, sent: 0, failed: 0, skipped: 0, possibleDuplicates: 0 };
     const mailto = `unsubscribe@${domainOf(config.MAIL_FROM)}`;
     const emails = await ledger.recipients(week, batch, batchSize);
-    for (const [i, email] of emails.entries()) {
-      if (i % 10 === 0) await pauseIfAsked();
+    const sendOne = async (email: string) => {
       const entry = await ledger.entry(week, email);
-      if (entry && entry.state !== 'sending') continue;
+      if (entry && entry.state !== 'sending') return;
       const subscriber = await deps.subscribers.get(email);
       const at = () => deps.now().toISOString();
       if (!subscriber || subscriber.status !== 'active') {
         await ledger.mark(week, email, { state: 'skipped', at: at() }, 'skipped');
         result.skipped++;
-        continue;
+        return;
       }
       if (entry?.state === 'sending') {
         await ledger.mark(week, email, entry, 'possibleDuplicates');
@@ -118,12 +120,19 @@ export function batchJob(deps: {
         if (isDispatchError(error) && !error.transient) {
           await ledger.mark(week, email, { state: 'failed', reply: error.message, at: at() }, 'failed');
           result.failed++;
-          continue;
+          return;
         }
         // Not delivered: back to pending, and the whole job is retried (sent ones are skipped then).
         await ledger.mark(week, email, null);
         throw error;
       }
+    };
+    // A few messages in flight per batch keep the pooled SMTP connections busy.
+    for (let i = 0; i < emails.length; i += PARALLEL_SENDS) {
+      await pauseIfAsked();
+      const settled = await Promise.allSettled(emails.slice(i, i + PARALLEL_SENDS).map(sendOne));
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failure) throw failure.reason;
     }
     await ledger.batchDone(week, deps.now());
     return result;
