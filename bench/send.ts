@@ -38,6 +38,7 @@ const sinkServer = new SMTPServer({
   },
 });
 await new Promise<void>((done) => sinkServer.listen(0, '127.0.0.1', () => done()));
+sinkServer.on('error', () => {});
 const sinkPort = (sinkServer.server.address() as { port: number }).port;
 
 const dir = mkdtempSync(join(tmpdir(), 'dispatch-bench-send-'));

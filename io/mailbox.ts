@@ -48,6 +48,8 @@ export async function startMailbox(options: { dir: string; port: number; host?: 
     server.once('error', fail);
     server.listen(options.port, options.host ?? '127.0.0.1', () => done());
   });
+  // After it listens, a client that drops its connection (a killed worker) is not the mailbox's problem.
+  server.on('error', () => {});
   const address = server.server.address();
   return {
     port: typeof address === 'object' && address ? address.port : options.port,

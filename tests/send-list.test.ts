@@ -41,6 +41,7 @@ async function sink() {
     },
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+  server.on('error', () => {}); // connections reset by a killed worker
   return {
     port: (server.server.address() as { port: number }).port,
     received,
@@ -115,6 +116,58 @@ describe('dispatch send (a list)', () => {
       expect([...smtp.received.values()].every((n) => n === 1)).toBe(true);
     } finally {
       await worker.close();
+      await ctx.close();
+      await smtp.close();
+    }
+  });
+});
+
+describe('a list send through a crash', () => {
+  it('a worker SIGKILLed mid-send: a new one finishes; everyone gets it, duplicates only among those in flight', {
+    timeout: 120_000,
+  }, async () => {
+    const { spawn } = await import('node:child_process');
+    const smtp = await sink();
+    const { config, ctx, worker, env, ledger } = await listReady(600, smtp.port);
+    await worker.close();
+    const workerEnv = {
+      ...process.env,
+      ...env,
+      JOB_LOCK_MS: '1500',
+      JOB_STALLED_INTERVAL_MS: '500',
+      LOG_LEVEL: 'silent',
+    };
+    try {
+      const started = await runCli(['send', '--week', WEEK, '--rate', '150/s'], { env });
+      expect(started.code, started.stderr).toBe(0);
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'bin/dispatch.js'), 'worker', '--queues', 'send', '--concurrency', '2'],
+        { env: workerEnv, stdio: 'ignore' },
+      );
+      const exited = new Promise((done) => child.once('exit', done));
+      await waitFor('a part sent', async () => ((await ledger.get(WEEK))?.sent ?? 0) > 150, 30_000);
+      child.kill('SIGKILL');
+      await exited;
+      const inFlight = Object.values(await ledger.entries(WEEK)).filter((e) => e.state === 'sending').length;
+      const second = await testWorker(redis.url, { ...config, JOB_LOCK_MS: 1500, JOB_STALLED_INTERVAL_MS: 500 });
+      try {
+        await waitFor('send done', async () => (await ledger.get(WEEK))?.status === 'done', 60_000);
+      } finally {
+        await second.close();
+      }
+      const record = await ledger.get(WEEK);
+      const duplicates = [...smtp.received.values()].filter((n) => n > 1).length;
+      console.log(
+        `crash: ${inFlight} in flight at the kill, ${record?.possibleDuplicates} counted possible duplicates, ${duplicates} received twice`,
+      );
+      expect(smtp.received.size).toBe(600);
+      expect(record?.sent).toBe(600);
+      // At most 2 batches x 5 messages were in flight in the killed worker.
+      expect(duplicates).toBeLessThanOrEqual(10);
+      expect(record?.possibleDuplicates).toBe(inFlight);
+      expect(duplicates).toBeLessThanOrEqual(inFlight);
+    } finally {
       await ctx.close();
       await smtp.close();
     }
