@@ -21,10 +21,15 @@ export async function openContext(): Promise<CommandContext> {
   const { url } = await ensureRedis(config);
   const redis = connectRedis(url, 'command');
   await ensureConnected(redis, url);
+  return contextOn(redis, url, config);
+}
+
+/** The store and queues of a command, on a connected Redis client (closed with the context). */
+export function contextOn(redis: Redis, redisUrl: string, config: Config): CommandContext {
   const queues = createQueues(redis, config);
   return {
     config,
-    redisUrl: url,
+    redisUrl,
     redis,
     store: createStore(redis, config.REDIS_PREFIX),
     queues,

@@ -97,7 +97,7 @@ export function batchJob(deps: {
       if (entry && entry.state !== 'sending') return;
       const subscriber = await deps.subscribers.get(email);
       const at = () => deps.now().toISOString();
-      if (!subscriber || subscriber.status !== 'active') {
+      if (subscriber?.status !== 'active') {
         await ledger.mark(week, email, { state: 'skipped', at: at() }, 'skipped');
         result.skipped++;
         return;

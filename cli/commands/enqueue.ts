@@ -1,6 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { JobsOptions } from 'bullmq';
+import { expandInputs } from '../../io/expand-inputs.js';
 import { readSource } from '../../io/read-source.js';
 import { articleJobId, type IngestPayload } from '../../jobs/queues.js';
 import { DispatchError, isDispatchError } from '../../src/errors.js';
@@ -20,24 +19,6 @@ interface Prepared {
   id: string;
   data: IngestPayload;
   label: string;
-}
-
-async function expand(inputs: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const input of inputs) {
-    if (/^https?:\/\//i.test(input)) {
-      out.push(input);
-      continue;
-    }
-    const info = await stat(input).catch((cause) => {
-      throw new DispatchError('E_INPUT_NOT_FOUND', `no such file or folder: ${input}`, { cause });
-    });
-    if (info.isDirectory()) {
-      const names = (await readdir(input)).filter((n) => !n.startsWith('.')).sort();
-      out.push(...names.map((n) => join(input, n)));
-    } else out.push(input);
-  }
-  return out;
 }
 
 /** Parses a file here (bad input is reported now, and the article id becomes the job id); URLs are fetched by the worker. */
@@ -73,7 +54,7 @@ export async function enqueueArticles(
   now = new Date(),
 ): Promise<EnqueueReport> {
   const report: EnqueueReport = { added: [], duplicates: [], failed: [], feeds: [] };
-  const files = await expand(inputs);
+  const files = await expandInputs(inputs, { urls: true });
   const bar = progressBar('enqueue');
   const prepared: Prepared[] = [];
   for (const [i, input] of files.entries()) {

@@ -1,5 +1,6 @@
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expandInputs } from '../../io/expand-inputs.js';
 import { loadEnvironment } from '../../io/load-environment.js';
 import { loadTemplates } from '../../io/load-templates.js';
 import { PROJECT_ROOT } from '../../io/paths.js';
@@ -19,20 +20,6 @@ export interface NewsletterOptions {
   templates?: string;
 }
 
-async function articleFiles(paths: string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const path of paths) {
-    const info = await stat(path).catch((cause) => {
-      throw new DispatchError('E_INPUT_NOT_FOUND', `no such file or folder: ${path}`, { cause });
-    });
-    if (info.isDirectory()) {
-      const names = (await readdir(path)).filter((n) => !n.startsWith('.')).sort();
-      files.push(...names.map((n) => join(path, n)));
-    } else files.push(path);
-  }
-  return files;
-}
-
 /** `dispatch newsletter`: builds and renders one week's issue from article files. */
 export async function newsletterCommand(options: NewsletterOptions): Promise<void> {
   const config = loadEnvironment();
@@ -42,7 +29,7 @@ export async function newsletterCommand(options: NewsletterOptions): Promise<voi
   parseIsoWeek(week);
 
   const articles: Article[] = [];
-  for (const file of await articleFiles(options.from)) {
+  for (const file of await expandInputs(options.from, { urls: false })) {
     try {
       const source = await readSource(file, { maxBytes: config.MAX_INPUT_BYTES, timeoutMs: config.FETCH_TIMEOUT_MS });
       articles.push(parseArticle(source.bytes, { receivedAt: now, format: source.format, source: file }));

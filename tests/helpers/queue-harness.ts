@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import type { CommandContext } from '../../cli/context.js';
+import { type CommandContext, contextOn } from '../../cli/context.js';
 import { type RedisServer, startRedisServer } from '../../io/managed-redis.js';
 import { connectRedis } from '../../io/redis-connection.js';
-import { createStore } from '../../io/store.js';
-import { closeQueues, createQueues } from '../../jobs/queues.js';
 import { type RunningWorker, startWorker } from '../../jobs/run-worker.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { ROOT } from './run-cli.js';
@@ -45,19 +43,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 
 /** What the CLI commands get from openContext, built on a given Redis and configuration. */
 export function testContext(redisUrl: string, config: Config): CommandContext {
-  const redis = connectRedis(redisUrl, 'worker');
-  const queues = createQueues(redis, config);
-  return {
-    config,
-    redisUrl,
-    redis,
-    store: createStore(redis, config.REDIS_PREFIX),
-    queues,
-    async close() {
-      await closeQueues(queues);
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
+  return contextOn(connectRedis(redisUrl, 'worker'), redisUrl, config);
 }
 
 export function testWorker(redisUrl: string, config: Config, extra: { now?: () => Date } = {}): Promise<RunningWorker> {
