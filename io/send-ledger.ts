@@ -53,8 +53,8 @@ export interface SendLedger {
     counter?: 'sent' | 'failed' | 'skipped' | 'possibleDuplicates',
   ): Promise<void>;
   setStatus(week: string, status: SendStatus): Promise<boolean>;
-  /** Counts a finished batch; true when it was the last one (the send is then done). */
-  batchDone(week: string, now: Date): Promise<boolean>;
+  /** Records a finished batch (once, however often it is reported); true when all are (the send is then done). */
+  batchDone(week: string, batch: number, now: Date): Promise<boolean>;
   /** Waits until sending one more message keeps the send under its rate, across all workers. */
   throttle(week: string, rate: number): Promise<void>;
 }
@@ -139,8 +139,12 @@ export function createSendLedger(redis: Redis, prefix: string): SendLedger {
       await redis.hset(key('send', week), 'status', status);
       return true;
     },
-    async batchDone(week, now) {
-      const done = await redis.hincrby(key('send', week), 'batchesDone', 1);
+    async batchDone(week, batch, now) {
+      // A set, not a counter: a batch that finished but could not be marked completed (Redis went
+      // away at that moment) runs again, and must not count twice.
+      await redis.sadd(key('send', week, 'batches-done'), String(batch));
+      const done = await redis.scard(key('send', week, 'batches-done'));
+      await redis.hset(key('send', week), 'batchesDone', done);
       const batches = Number(await redis.hget(key('send', week), 'batches'));
       if (done < batches) return false;
       await redis.hset(key('send', week), { status: 'done', finishedAt: now.toISOString() });

@@ -115,6 +115,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         concurrency: options.concurrency ?? config.WORKER_CONCURRENCY,
         lockDuration: config.JOB_LOCK_MS,
         stalledInterval: config.JOB_STALLED_INTERVAL_MS,
+        // A job whose worker died is run again, up to as many times as a job is tried at all
+        // (BullMQ's default of once would fail a batch whose worker dies twice).
+        maxStalledCount: config.JOB_ATTEMPTS,
       },
     );
     const health = { inFlight: 0, lastActivity: Date.now() };

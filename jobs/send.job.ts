@@ -134,7 +134,7 @@ export function batchJob(deps: {
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failure) throw failure.reason;
     }
-    await ledger.batchDone(week, deps.now());
+    await ledger.batchDone(week, batch, deps.now());
     return result;
   };
 }
