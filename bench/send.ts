@@ -8,38 +8,23 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { SMTPServer } from 'smtp-server';
 import { startRedisServer } from '../io/managed-redis.js';
 import { createSendLedger } from '../io/send-ledger.js';
 import { createStore } from '../io/store.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
-import { buildWeekIssue } from '../jobs/build-week-issue.js';
 import { createQueues } from '../jobs/queues.js';
 import { loadConfig } from '../src/config.js';
-import { parseArticle } from '../src/ingest/parse-article.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
 import { personalize } from '../src/newsletter/personalize.js';
+import { seedList } from '../tests/helpers/seed-list.js';
+import { startSmtpSink } from '../tests/helpers/smtp-sink.js';
 
 const root = resolve(import.meta.dirname, '..');
 const N = Number(process.env.N ?? 10_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 
-let received = 0;
-const sinkServer = new SMTPServer({
-  disabledCommands: ['STARTTLS', 'AUTH'],
-  authOptional: true,
-  logger: false,
-  onData(stream, _session, callback) {
-    stream.on('data', () => {});
-    stream.on('end', () => {
-      received++;
-      callback();
-    });
-  },
-});
-await new Promise<void>((done) => sinkServer.listen(0, '127.0.0.1', () => done()));
-sinkServer.on('error', () => {});
-const sinkPort = (sinkServer.server.address() as { port: number }).port;
+const sink = await startSmtpSink();
+const sinkPort = sink.port;
 
 const dir = mkdtempSync(join(tmpdir(), 'dispatch-bench-send-'));
 const redisServer = await startRedisServer({ dir });
@@ -50,25 +35,11 @@ const week = isoWeekOf(now, config.TZ);
 let worker: ReturnType<typeof spawn> | undefined;
 try {
   // The issue of the example articles, and N subscribers.
+  await seedList(redis, config, N, 'reader', now);
   const store = createStore(redis, config.REDIS_PREFIX);
-  for (const file of [
-    'harbour-ferry-returns.txt',
-    'library-night-shift.txt',
-    'river-cleanup.html',
-    'tram-strike.html',
-    'bakery-prize.json',
-  ]) {
-    const article = parseArticle(readFileSync(join(root, 'examples', file)), { receivedAt: now });
-    await store.saveArticle({ ...article, publishedAt: now.toISOString() });
-  }
-  await buildWeekIssue({ store, config, templatesDir: join(root, 'templates') }, week, now);
   const stored = await store.getIssue(week);
   if (!stored) throw new Error('no issue');
   const subscribers = createSubscriberStore(redis, config.REDIS_PREFIX);
-  await subscribers.importSubscribers(
-    Array.from({ length: N }, (_, i) => ({ email: `reader${i}@example.org`, name: `Reader ${i}`, fields: {} })),
-    now,
-  );
 
   // (a) raw nodemailer, pooled, the same pre-rendered message to each recipient.
   const message = personalize(stored, {
@@ -96,7 +67,7 @@ try {
   });
   await new Promise((done) => raw.once('exit', done));
   const rawSeconds = Number(rawOut);
-  const rawReceived = received;
+  const rawReceived = sink.total();
 
   // (b) Dispatch: `dispatch send`'s steps, worked by one `dispatch worker` process.
   worker = spawn(
@@ -116,7 +87,7 @@ try {
   await sleep(1500);
   const ledger = createSendLedger(redis, config.REDIS_PREFIX);
   const queues = createQueues(redis, config);
-  received = 0;
+  const before = sink.total();
   const start = performance.now();
   const emails = await subscribers.activeEmails();
   await ledger.start(week, emails, { batchSize: 100, rate: 0, now });
@@ -144,7 +115,7 @@ try {
   console.log(`${N} recipients to a local SMTP sink (smtp-server), pooled SMTP (5 connections)`);
   console.log(`(a) raw nodemailer, one pre-rendered message:   ${a.toFixed(0)} msg/s (${rawReceived} received)`);
   console.log(
-    `(b) dispatch send, queued and personalized:     ${b.toFixed(0)} msg/s (${received} received, ${record?.sent} sent in the ledger, ${record?.failed} failed)`,
+    `(b) dispatch send, queued and personalized:     ${b.toFixed(0)} msg/s (${sink.total() - before} received, ${record?.sent} sent in the ledger, ${record?.failed} failed)`,
   );
   console.log(`ratio b/a: ${(b / a).toFixed(2)} (target >= 0.8)`);
   console.log(`dispatch worker peak RSS: ${rssMb.toFixed(0)} MB`);
@@ -152,6 +123,6 @@ try {
   worker?.kill('SIGTERM');
   await redis.quit();
   await redisServer.stop();
-  await new Promise<void>((done) => sinkServer.close(() => done()));
+  await sink.close();
   rmSync(dir, { recursive: true, force: true });
 }

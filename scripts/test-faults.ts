@@ -3,48 +3,24 @@
 // SMTP sink refusing connections for 3 s. After each: the sink has every recipient at least once,
 // duplicates never exceed kills x batch size, and the ledger agrees with the sink.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { SMTPServer } from 'smtp-server';
 import { startRedisServer } from '../io/managed-redis.js';
 import { createSendLedger } from '../io/send-ledger.js';
-import { createStore } from '../io/store.js';
-import { createSubscriberStore } from '../io/subscriber-store.js';
-import { buildWeekIssue } from '../jobs/build-week-issue.js';
 import { loadConfig } from '../src/config.js';
-import { parseArticle } from '../src/ingest/parse-article.js';
-import { isoWeekOf } from '../src/newsletter/iso-week.js';
+import { seedList } from '../tests/helpers/seed-list.js';
+import { startSmtpSink } from '../tests/helpers/smtp-sink.js';
 
 const root = resolve(import.meta.dirname, '..');
 const N = Number(process.env.N ?? 2000);
 const BATCH = 100;
 
-const received = new Map<string, number>();
-let sinkPort = 0;
-let sink: SMTPServer;
-async function openSink(): Promise<void> {
-  sink = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      stream.on('data', () => {});
-      stream.on('end', () => {
-        for (const r of session.envelope.rcptTo) received.set(r.address, (received.get(r.address) ?? 0) + 1);
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((done) => sink.listen(sinkPort, '127.0.0.1', () => done()));
-  sink.on('error', () => {});
-  sinkPort = (sink.server.address() as { port: number }).port;
-}
-const closeSink = () => new Promise<void>((done) => sink.close(() => done()));
+const sink = await startSmtpSink();
+const received = sink.received;
 
-await openSink();
 const dir = mkdtempSync(join(tmpdir(), 'dispatch-faults-'));
 let redisServer = await startRedisServer({ dir });
 const now = new Date();
@@ -60,7 +36,7 @@ function startWorkerProcess(prefix: string): ChildProcess {
         ...process.env,
         REDIS_URL: redisServer.url,
         REDIS_PREFIX: prefix,
-        SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+        SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
         JOB_LOCK_MS: '2000',
         JOB_STALLED_INTERVAL_MS: '1000',
         JOB_ATTEMPTS: '20',
@@ -79,26 +55,10 @@ async function trial(
   fault: (prefix: string, worker: { current: ChildProcess }, sent: () => Promise<number>) => Promise<number>,
 ) {
   const prefix = `faults-${name}`;
-  const config = loadConfig({ REDIS_PREFIX: prefix, SMTP_URL: `smtp://127.0.0.1:${sinkPort}` });
+  const config = loadConfig({ REDIS_PREFIX: prefix, SMTP_URL: `smtp://127.0.0.1:${sink.port}` });
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   redis.on('error', () => {});
-  const store = createStore(redis, prefix);
-  const week = isoWeekOf(now, config.TZ);
-  for (const file of [
-    'harbour-ferry-returns.txt',
-    'library-night-shift.txt',
-    'river-cleanup.html',
-    'tram-strike.html',
-    'bakery-prize.json',
-  ]) {
-    const article = parseArticle(readFileSync(join(root, 'examples', file)), { receivedAt: now });
-    await store.saveArticle({ ...article, publishedAt: now.toISOString() });
-  }
-  await buildWeekIssue({ store, config, templatesDir: join(root, 'templates') }, week, now);
-  await createSubscriberStore(redis, prefix).importSubscribers(
-    Array.from({ length: N }, (_, i) => ({ email: `${name}${i}@example.org`, name: `Reader ${i}`, fields: {} })),
-    now,
-  );
+  const week = await seedList(redis, config, N, name, now);
   received.clear();
   const start = performance.now();
   const send = spawnSync(process.execPath, [join(root, 'bin/dispatch.js'), 'send', '--week', week], {
@@ -159,15 +119,15 @@ try {
   });
   await trial('smtp-refusing', async (_prefix, _worker, sent) => {
     while ((await sent()) < 200) await sleep(20);
-    await closeSink();
+    await sink.close();
     await sleep(3000);
-    await openSink();
+    await sink.open();
     return 0;
   });
 } finally {
   for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
   await redisServer.stop();
-  await closeSink().catch(() => {});
+  await sink.close().catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(failures ? `\n${failures} check(s) FAILED` : '\nall fault trials passed');

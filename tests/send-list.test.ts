@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueArticles } from '../cli/commands/enqueue.js';
 import { createSendLedger } from '../io/send-ledger.js';
@@ -11,6 +10,7 @@ import { buildWeekIssue } from '../jobs/build-week-issue.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
 import { startTestRedis, testConfig, testContext, testWorker, waitFor } from './helpers/queue-harness.js';
 import { ROOT, runCli } from './helpers/run-cli.js';
+import { startSmtpSink } from './helpers/smtp-sink.js';
 
 let redis: Awaited<ReturnType<typeof startTestRedis>>;
 const tmp = mkdtempSync(join(tmpdir(), 'dispatch-send-list-'));
@@ -25,29 +25,7 @@ afterAll(async () => {
 const NOW = new Date();
 const WEEK = isoWeekOf(NOW, 'UTC');
 
-/** An SMTP sink that counts what each address receives. */
-async function sink() {
-  const received = new Map<string, number>();
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      stream.on('data', () => {});
-      stream.on('end', () => {
-        for (const r of session.envelope.rcptTo) received.set(r.address, (received.get(r.address) ?? 0) + 1);
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  server.on('error', () => {}); // connections reset by a killed worker
-  return {
-    port: (server.server.address() as { port: number }).port,
-    received,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
+const sink = startSmtpSink;
 
 async function listReady(count: number, smtpPort: number) {
   const config = testConfig({ SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, WORKER_CONCURRENCY: '4' });
