@@ -68,8 +68,13 @@ function serverArgs(dir: string, port: number): string[] {
 async function waitForRedis(port: number, dir: string, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (await pingRedis(port)) return;
     if (child && child.exitCode !== null) break;
+    if (await pingRedis(port)) {
+      // A PONG from another server that took the port first would fool us: ours must still run.
+      await sleep(100);
+      if (!child || child.exitCode === null) return;
+      break;
+    }
     await sleep(50);
   }
   throw new DispatchError('E_REDIS_START', `redis-server did not start on port ${port}; see ${join(dir, 'redis.log')}`);

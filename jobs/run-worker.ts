@@ -17,7 +17,7 @@ import { batchJob, sendJob } from './send.job.js';
 import { socialJob } from './social.job.js';
 
 /** A worker idle this long while its queue has waiting jobs is replaced. */
-const IDLE_RESTART_MS = 20_000;
+const IDLE_RESTART_MS = 10_000;
 const IDLE_CHECK_MS = 5_000;
 
 export interface WorkerOptions {

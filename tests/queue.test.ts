@@ -146,7 +146,7 @@ describe('the queued pipeline (real redis-server)', () => {
   });
 
   it('Redis stopped for 5 s and restarted under a running worker: it reconnects and finishes the queue', {
-    timeout: 90_000,
+    timeout: 150_000,
   }, async () => {
     const dir = mkdtempSync(join(tmp, 'restart-'));
     let server = await startRedisServer({ dir });
