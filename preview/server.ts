@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { loadTemplates } from '../io/load-templates.js';
 import { listMailbox } from '../io/mailbox.js';
 import { loadSampleRecipient } from '../io/sample-recipient.js';
-import type { Store } from '../io/store.js';
+import type { Store, StoredIssue } from '../io/store.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Config } from '../src/config.js';
 import { isDispatchError } from '../src/errors.js';
@@ -66,9 +66,22 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   const sample = loadSampleRecipient(options.templatesDir);
   const recipient = recipientFor(sample.email, sample.firstName, config);
 
+  // An issue page and its email frame both need the render: it is done once per issue build and
+  // template state, and forgotten when a template changes.
+  // (A generation number, so that a render begun before an edit is not kept after it.)
+  let templateGeneration = 0;
+  const renders = new Map<string, { key: string; view: Awaited<ReturnType<typeof render>> }>();
   const renderWeek = async (week: string) => {
     const stored = await store.getIssue(week);
     if (!stored) return null;
+    const key = `${stored.builtAt}#${templateGeneration}`;
+    const cached = renders.get(week);
+    if (cached?.key === key) return cached.view;
+    const view = await render(stored);
+    renders.set(week, { key, view });
+    return view;
+  };
+  const render = async (stored: StoredIssue) => {
     try {
       const rendered = await renderIssue(stored.issue, await loadTemplates(options.templatesDir), {
         validation: 'soft',
@@ -197,7 +210,13 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
       }, 150),
     );
   };
-  const watchers = [watch(options.templatesDir, { recursive: true }, notify('templates'))];
+  const onTemplateChange = notify('templates');
+  const watchers = [
+    watch(options.templatesDir, { recursive: true }, () => {
+      templateGeneration++;
+      onTemplateChange();
+    }),
+  ];
   try {
     watchers.push(watch(options.mailboxDir, notify('mailbox')));
   } catch {

@@ -1,15 +1,10 @@
 import { createSendLedger, type SendRecord } from '../../io/send-ledger.js';
-import { QUEUE_NAMES } from '../../jobs/queues.js';
+import { JOB_STATES, type QueueReport, queueReport } from '../../jobs/queue-report.js';
 import { openContext } from '../context.js';
 import { describeSend } from './send.js';
 
-const STATES = ['wait', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
-
-export interface StatusReport {
+export interface StatusReport extends QueueReport {
   redis: string;
-  queues: Record<string, Record<string, number>>;
-  schedulers: { queue: string; id: string; next: string | null; pattern?: string; every?: number; tz?: string }[];
-  failures: { queue: string; jobId?: string; code: string | null; reason: string; at: string | null }[];
   store: { articles: number; issues: string[] };
   sends: SendRecord[];
 }
@@ -20,9 +15,7 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
   try {
     const report: StatusReport = {
       redis: ctx.redisUrl,
-      queues: {},
-      schedulers: [],
-      failures: [],
+      ...(await queueReport(ctx.queues)),
       store: { articles: await ctx.store.countArticles(), issues: await ctx.store.listIssues() },
       sends: [],
     };
@@ -31,38 +24,17 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
       const record = await ledger.get(week);
       if (record) report.sends.push(record);
     }
-    for (const name of QUEUE_NAMES) {
-      const queue = ctx.queues[name];
-      report.queues[name] = await queue.getJobCounts(...STATES);
-      for (const s of await queue.getJobSchedulers()) {
-        report.schedulers.push({
-          queue: name,
-          id: s.key,
-          next: s.next ? new Date(s.next).toISOString() : null,
-          pattern: s.pattern ?? undefined,
-          every: s.every ? Number(s.every) : undefined,
-          tz: s.tz ?? undefined,
-        });
-      }
-      for (const job of await queue.getFailed(0, 4)) {
-        const reason = job.failedReason ?? '';
-        report.failures.push({
-          queue: name,
-          jobId: job.id,
-          code: /^(E_[A-Z_]+):/.exec(reason)?.[1] ?? null,
-          reason,
-          at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-        });
-      }
-    }
-    report.failures.sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
     if (options.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
-    const lines = [`Redis ${report.redis}`, '', `${'queue'.padEnd(12)}${STATES.map((s) => s.padStart(12)).join('')}`];
+    const lines = [
+      `Redis ${report.redis}`,
+      '',
+      `${'queue'.padEnd(12)}${JOB_STATES.map((s) => s.padStart(12)).join('')}`,
+    ];
     for (const [name, counts] of Object.entries(report.queues)) {
-      lines.push(`${name.padEnd(12)}${STATES.map((s) => String(counts[s] ?? 0).padStart(12)).join('')}`);
+      lines.push(`${name.padEnd(12)}${JOB_STATES.map((s) => String(counts[s] ?? 0).padStart(12)).join('')}`);
     }
     lines.push('', 'Scheduled:');
     if (report.schedulers.length === 0) lines.push('  none (a worker upserts the schedules when it starts)');
