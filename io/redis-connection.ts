@@ -35,3 +35,36 @@ export async function ensureConnected(redis: Redis, url: string): Promise<void> 
     });
   }
 }
+
+/** The parts of an ioredis client that finishing a stuck disconnect needs (not in its typings). */
+interface ClientInternals {
+  status: string;
+  reconnectTimeout?: unknown;
+  setStatus(status: string): void;
+  offlineQueue?: { length: number; shift(): { command: { reject(error: Error): void } } | undefined };
+  commandQueue?: ClientInternals['offlineQueue'];
+  prevCommandQueue?: ClientInternals['offlineQueue'];
+}
+
+/**
+ * True when a client was told to disconnect while it waited to reconnect: ioredis then clears its
+ * retry timer but never emits "end" (redis/ioredis#1830), so whoever waits for "end" waits forever
+ * (BullMQ's Worker.close: taskforcesh/bullmq#4065, #4656).
+ */
+export function isParked(client: object): boolean {
+  const internals = client as unknown as ClientInternals;
+  return internals.status === 'reconnecting' && !internals.reconnectTimeout;
+}
+
+/**
+ * Ends a parked client the way ioredis ends a client closed by hand: status "end" (and its event),
+ * and every command still waiting on it rejected, the one left over from the lost socket included.
+ */
+export function endParked(client: object): void {
+  const internals = client as unknown as ClientInternals;
+  internals.setStatus('end');
+  const error = new Error('Connection is closed.');
+  for (const queue of [internals.offlineQueue, internals.commandQueue, internals.prevCommandQueue]) {
+    for (let item = queue?.shift(); item; item = queue?.shift()) item.command.reject(error);
+  }
+}

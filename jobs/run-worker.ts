@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DelayedError, type Job, type Processor, Worker } from 'bullmq';
 import type { Logger } from '../io/logger.js';
 import { createMailer, type Mailer } from '../io/mailer.js';
-import { connectRedis } from '../io/redis-connection.js';
+import { connectRedis, endParked, isParked } from '../io/redis-connection.js';
 import { createSendLedger } from '../io/send-ledger.js';
 import { createStore } from '../io/store.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
@@ -37,6 +37,32 @@ export interface RunningWorker {
   workers: Worker[];
   /** Waits for the jobs in flight, then disconnects. */
   close(): Promise<void>;
+}
+
+/**
+ * Closes a BullMQ worker, waiting for its jobs in flight. Its close waits for the blocking
+ * connection's "end", which never comes when that connection was waiting to reconnect (BullMQ's
+ * own blocking-read watchdog drops it when the event loop stalls under load): see `isParked`.
+ * While the close waits, a parked blocking client is ended as ioredis would have ended it.
+ */
+export async function closeWorker(worker: Worker, force = false): Promise<void> {
+  const closing = worker.close(force);
+  // Not awaited: with Redis unreachable the blocking client may never finish initializing.
+  let client: object | undefined;
+  worker.backend.blockingClient?.then(
+    (c) => {
+      client = c;
+    },
+    () => {},
+  );
+  const guard = setInterval(() => {
+    if (client && isParked(client)) endParked(client);
+  }, 200);
+  try {
+    await closing;
+  } finally {
+    clearInterval(guard);
+  }
 }
 
 /** A processor that hands each job to the one for its name (a queue may carry several kinds). */
@@ -159,7 +185,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }
       logger.warn({ queue: name, waiting }, 'worker idle while jobs wait; replacing it');
       workers[i] = createWorker(name);
-      await worker.close(true).catch(() => {});
+      await closeWorker(worker, true).catch(() => {});
     }
   }, IDLE_CHECK_MS);
   watchdog.unref();
@@ -187,7 +213,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     workers,
     async close() {
       clearInterval(watchdog);
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(workers.map((w) => closeWorker(w)));
       mailer?.close();
       await closeQueues(queues);
       await connection.quit().catch(() => connection.disconnect());

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import twitter from 'twitter-text';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueArticles } from '../cli/commands/enqueue.js';
@@ -172,6 +174,19 @@ describe('the queued pipeline (real redis-server)', () => {
       await ctx.close();
       await server.stop();
     }
+  });
+
+  it('a worker closed while its blocking connection waits to reconnect still closes (ioredis#1830)', async () => {
+    const worker = await testWorker(redis.url, testConfig());
+    const [first] = worker.workers;
+    const blocking = await first?.backend.blockingClient;
+    if (!blocking) throw new Error('the worker has no blocking connection');
+    // What BullMQ's blocking-read watchdog does when the event loop stalls: drop it, to reconnect.
+    (blocking as unknown as Redis).disconnect(true);
+    await once(blocking as unknown as Redis, 'reconnecting');
+    const closed = worker.close().then(() => 'closed');
+    expect(await Promise.race([closed, sleep(10_000).then(() => 'still closing after 10 s')])).toBe('closed');
+    expect((blocking as unknown as Redis).status).toBe('end');
   });
 
   it('two workers starting at once: one weekly scheduler, and each scheduled build runs once', async () => {
