@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { DispatchError } from '../src/errors.js';
+import { base64Part } from '../src/newsletter/base64-part.js';
 import type { OutgoingMessage } from '../src/newsletter/to-message.js';
 
 export interface SentMessage {
@@ -73,12 +74,12 @@ export function createMailer(smtpUrl: string, options: { pool?: boolean; dkim?: 
           from: message.from,
           to: message.to,
           subject: message.subject,
-          html: message.html,
-          text: message.text,
+          // Both parts come base64-encoded in one piece: several times cheaper than nodemailer's
+          // streaming encoders, which were most of a list send's CPU per message.
+          text: { raw: base64Part('text/plain; charset=utf-8', message.text) },
+          html: { raw: base64Part('text/html; charset=utf-8', message.html) },
           messageId: message.messageId,
           headers: message.headers,
-          // Base64 encodes several times faster than quoted-printable, which was most of a send's CPU.
-          textEncoding: 'base64',
         });
         return {
           messageId: info.messageId,

@@ -29,6 +29,14 @@ export interface LedgerEntry {
   at: string;
 }
 
+export type Counter = 'sent' | 'failed' | 'skipped' | 'possibleDuplicates';
+
+export interface Mark {
+  email: string;
+  entry: LedgerEntry | null;
+  counter?: Counter;
+}
+
 /**
  * The send ledger in Redis, per issue: the recipients snapshotted when the send started (a list,
  * cut into batches), and per recipient pending -> sending -> sent (with its message id) or failed
@@ -44,14 +52,16 @@ export interface SendLedger {
   get(week: string): Promise<SendRecord | null>;
   list(): Promise<string[]>;
   recipients(week: string, batch: number, batchSize: number): Promise<string[]>;
+  /** The status alone (a cheap read, for checking whether a send was paused). */
+  status(week: string): Promise<SendStatus | null>;
   entry(week: string, email: string): Promise<LedgerEntry | null>;
+  /** The entries of several recipients, in one round trip; null where pending. */
+  entriesOf(week: string, emails: readonly string[]): Promise<(LedgerEntry | null)[]>;
   entries(week: string): Promise<Record<string, LedgerEntry>>;
-  mark(
-    week: string,
-    email: string,
-    entry: LedgerEntry | null,
-    counter?: 'sent' | 'failed' | 'skipped' | 'possibleDuplicates',
-  ): Promise<void>;
+  /** Sets (or, with null, clears back to pending) a recipient's entry and bumps a counter, atomically. */
+  mark(week: string, email: string, entry: LedgerEntry | null, counter?: Counter): Promise<void>;
+  /** Several marks in one transaction. */
+  markAll(week: string, marks: readonly Mark[]): Promise<void>;
   setStatus(week: string, status: SendStatus): Promise<boolean>;
   /** Records a finished batch (once, however often it is reported); true when all are (the send is then done). */
   batchDone(week: string, batch: number, now: Date): Promise<boolean>;
@@ -73,7 +83,7 @@ const NUMBERS = [
 
 export function createSendLedger(redis: Redis, prefix: string): SendLedger {
   const key = (...parts: string[]) => [prefix, ...parts].join(':');
-  return {
+  const ledger: SendLedger = {
     async start(week, emails, { batchSize, rate, now }) {
       const created = await redis.hsetnx(key('send', week), 'status', 'sending');
       if (!created) return false;
@@ -118,19 +128,33 @@ export function createSendLedger(redis: Redis, prefix: string): SendLedger {
     async recipients(week, batch, batchSize) {
       return await redis.lrange(key('send', week, 'recipients'), batch * batchSize, (batch + 1) * batchSize - 1);
     },
+    async status(week) {
+      return ((await redis.hget(key('send', week), 'status')) as SendStatus | null) ?? null;
+    },
     async entry(week, email) {
       const value = await redis.hget(key('send', week, 'ledger'), email);
       return value ? (JSON.parse(value) as LedgerEntry) : null;
+    },
+    async entriesOf(week, emails) {
+      if (emails.length === 0) return [];
+      const values = await redis.hmget(key('send', week, 'ledger'), ...emails);
+      return values.map((value) => (value ? (JSON.parse(value) as LedgerEntry) : null));
     },
     async entries(week) {
       const all = await redis.hgetall(key('send', week, 'ledger'));
       return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, JSON.parse(v) as LedgerEntry]));
     },
     async mark(week, email, entry, counter) {
+      await ledger.markAll(week, [{ email, entry, counter }]);
+    },
+    async markAll(week, marks) {
+      if (marks.length === 0) return;
       const multi = redis.multi();
-      if (entry) multi.hset(key('send', week, 'ledger'), email, JSON.stringify(entry));
-      else multi.hdel(key('send', week, 'ledger'), email);
-      if (counter) multi.hincrby(key('send', week), counter, 1);
+      for (const { email, entry, counter } of marks) {
+        if (entry) multi.hset(key('send', week, 'ledger'), email, JSON.stringify(entry));
+        else multi.hdel(key('send', week, 'ledger'), email);
+        if (counter) multi.hincrby(key('send', week), counter, 1);
+      }
       await multi.exec();
     },
     async setStatus(week, status) {
@@ -161,4 +185,5 @@ export function createSendLedger(redis: Redis, prefix: string): SendLedger {
       }
     },
   };
+  return ledger;
 }

@@ -21,6 +21,8 @@ export interface ImportReport {
 export interface SubscriberStore {
   importSubscribers(inputs: readonly SubscriberInput[], now: Date): Promise<ImportReport>;
   get(email: string): Promise<Subscriber | null>;
+  /** Several at once, in one round trip; null where there is none. */
+  getMany(emails: readonly string[]): Promise<(Subscriber | null)[]>;
   /** In the order they were first added. */
   list(): Promise<Subscriber[]>;
   activeEmails(): Promise<string[]>;
@@ -89,12 +91,16 @@ export function createSubscriberStore(redis: Redis, prefix: string): SubscriberS
     async get(email) {
       return read(await redis.hgetall(key('subscriber', email)));
     },
-    async list() {
-      const emails = await redis.zrange(key('subscribers'), '0', '-1');
+    async getMany(emails) {
+      if (emails.length === 0) return [];
       const pipeline = redis.pipeline();
       for (const email of emails) pipeline.hgetall(key('subscriber', email));
       const rows = (await pipeline.exec()) ?? [];
-      return rows.map(([, h]) => read(h as Record<string, string>)).filter((s): s is Subscriber => s !== null);
+      return rows.map(([, h]) => read(h as Record<string, string>));
+    },
+    async list() {
+      const emails = await redis.zrange(key('subscribers'), '0', '-1');
+      return (await store.getMany(emails)).filter((s): s is Subscriber => s !== null);
     },
     async activeEmails() {
       return (await store.list()).filter((s) => s.status === 'active').map((s) => s.email);

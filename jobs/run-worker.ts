@@ -11,7 +11,6 @@ import { DispatchError } from '../src/errors.js';
 import { feedsJob } from './feeds.job.js';
 import { ingestJob } from './ingest.job.js';
 import { toJobError } from './job-error.js';
-import { newsletterJob } from './newsletter.job.js';
 import { closeQueues, createQueues, QUEUE_NAMES, type QueueName, queuePrefix } from './queues.js';
 import { batchJob, sendJob } from './send.job.js';
 import { socialJob } from './social.job.js';
@@ -89,16 +88,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const now = options.now ?? (() => new Date());
   const names = options.queues ?? QUEUE_NAMES;
   let lastRedisError = '';
-  const connection = connectRedis(options.redisUrl, 'worker', (error) => {
-    // Once per distinct error, not once per reconnection attempt.
-    if (error.message !== lastRedisError) logger.warn({ err: error.message }, 'redis connection error; retrying');
-    lastRedisError = error.message;
-  });
-  connection.on('ready', () => {
-    if (lastRedisError) logger.info('redis connection back');
-    lastRedisError = '';
-  });
-  const store = createStore(connection, config.REDIS_PREFIX);
+  const connect = () => {
+    const redis = connectRedis(options.redisUrl, 'worker', (error) => {
+      // Once per distinct error, not once per reconnection attempt.
+      if (error.message !== lastRedisError) logger.warn({ err: error.message }, 'redis connection error; retrying');
+      lastRedisError = error.message;
+    });
+    redis.on('ready', () => {
+      if (lastRedisError) logger.info('redis connection back');
+      lastRedisError = '';
+    });
+    return redis;
+  };
+  // BullMQ defines its ~50 Lua scripts on the connection it is given, and ioredis copies every one
+  // into each pipeline made on that connection: Dispatch's own reads and writes (several per
+  // message of a list send) go through a connection of their own.
+  const connection = connect();
+  const data = connect();
+  const store = createStore(data, config.REDIS_PREFIX);
   const queues = createQueues(connection, config);
 
   let mailer: Mailer | undefined;
@@ -106,13 +113,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     mailer ??= createMailer(config.SMTP_URL, { dkim: config });
     return mailer;
   };
+  let newsletter: Processor | undefined;
   const processors: Record<QueueName, Processor> = {
     send: byName({
       send: sendJob({ store, config, mailer: getMailer }),
       batch: batchJob({
         store,
-        ledger: createSendLedger(connection, config.REDIS_PREFIX),
-        subscribers: createSubscriberStore(connection, config.REDIS_PREFIX),
+        ledger: createSendLedger(data, config.REDIS_PREFIX),
+        subscribers: createSubscriberStore(data, config.REDIS_PREFIX),
         config,
         mailer: getMailer,
         now,
@@ -120,7 +128,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }),
     ingest: ingestJob({ store, queues, config }),
     social: socialJob({ store, config, now }),
-    newsletter: newsletterJob({ store, config, templatesDir: options.templatesDir, now }),
+    // Loaded on the first newsletter job: MJML alone is some 60 MB that a send-only worker never needs.
+    newsletter: async (job) => {
+      const { newsletterJob } = await import('./newsletter.job.js');
+      newsletter ??= newsletterJob({ store, config, templatesDir: options.templatesDir, now });
+      return await newsletter(job);
+    },
     feeds: feedsJob({ store, queues, config, now }),
   };
 
@@ -216,7 +229,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await Promise.all(workers.map((w) => closeWorker(w)));
       mailer?.close();
       await closeQueues(queues);
-      await connection.quit().catch(() => connection.disconnect());
+      for (const redis of [connection, data]) await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

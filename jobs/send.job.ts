@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
 import type { Mailer } from '../io/mailer.js';
-import type { SendLedger } from '../io/send-ledger.js';
+import type { LedgerEntry, Mark, SendLedger } from '../io/send-ledger.js';
 import type { Store, StoredIssue } from '../io/store.js';
 import type { SubscriberStore } from '../io/subscriber-store.js';
 import type { Config } from '../src/config.js';
@@ -77,7 +77,7 @@ export function batchJob(deps: {
     const record = await ledger.get(week);
     if (!record) throw new DispatchError('E_NOT_FOUND', `no send of ${week}`);
     const pauseIfAsked = async () => {
-      if ((await ledger.get(week))?.status !== 'paused') return;
+      if ((await ledger.status(week)) !== 'paused') return;
       await job.moveToDelayed(Date.now() + 2000, token);
       throw new DelayedError();
     };
@@ -91,24 +91,29 @@ export function batchJob(deps: {
     const issue = cached.issue;
     const result: BatchResult = { week, batch, sent: 0, failed: 0, skipped: 0, possibleDuplicates: 0 };
     const mailto = `unsubscribe@${domainOf(config.MAIL_FROM)}`;
+    const at = () => deps.now().toISOString();
+
+    // The batch's recipients, their ledger entries and their subscriptions: three round trips in all.
     const emails = await ledger.recipients(week, batch, batchSize);
-    const sendOne = async (email: string) => {
-      const entry = await ledger.entry(week, email);
-      if (entry && entry.state !== 'sending') return;
-      const subscriber = await deps.subscribers.get(email);
-      const at = () => deps.now().toISOString();
-      if (subscriber?.status !== 'active') {
-        await ledger.mark(week, email, { state: 'skipped', at: at() }, 'skipped');
-        result.skipped++;
-        return;
-      }
-      if (entry?.state === 'sending') {
-        await ledger.mark(week, email, entry, 'possibleDuplicates');
-        result.possibleDuplicates++;
-      }
-      await ledger.throttle(week, record.rate);
-      await ledger.mark(week, email, { state: 'sending', at: at() });
-      const message = toMessage(issue, recipientFor(email, subscriber.name, config), config, {
+    const [entries, subscribers] = await Promise.all([
+      ledger.entriesOf(week, emails),
+      deps.subscribers.getMany(emails),
+    ]);
+    const skipped: Mark[] = [];
+    const toSend: { email: string; name: string | null; again: LedgerEntry | null }[] = [];
+    emails.forEach((email, i) => {
+      const entry = entries[i] ?? null;
+      if (entry && entry.state !== 'sending') return; // sent, failed for good, or skipped before
+      const subscriber = subscribers[i];
+      if (subscriber?.status !== 'active')
+        skipped.push({ email, entry: { state: 'skipped', at: at() }, counter: 'skipped' });
+      else toSend.push({ email, name: subscriber.name, again: entry });
+    });
+    await ledger.markAll(week, skipped);
+    result.skipped += skipped.length;
+
+    const sendOne = async (email: string, name: string | null) => {
+      const message = toMessage(issue, recipientFor(email, name, config), config, {
         token: messageToken(week, email),
         unsubscribeMailto: mailto,
       });
@@ -127,10 +132,22 @@ export function batchJob(deps: {
         throw error;
       }
     };
-    // A few messages in flight per batch keep the pooled SMTP connections busy.
-    for (let i = 0; i < emails.length; i += PARALLEL_SENDS) {
+    // A few messages in flight per batch keep the pooled SMTP connections busy. Each is marked
+    // "sending" before it goes out, so a crash leaves a trace of what may have been delivered.
+    for (let i = 0; i < toSend.length; i += PARALLEL_SENDS) {
       await pauseIfAsked();
-      const settled = await Promise.allSettled(emails.slice(i, i + PARALLEL_SENDS).map(sendOne));
+      const group = toSend.slice(i, i + PARALLEL_SENDS);
+      for (const _ of group) await ledger.throttle(week, record.rate);
+      // One left in "sending" by a crash is sent again, once, and counted as a possible duplicate.
+      const again = group
+        .filter((r) => r.again)
+        .map((r): Mark => ({ email: r.email, entry: r.again, counter: 'possibleDuplicates' }));
+      result.possibleDuplicates += again.length;
+      await ledger.markAll(week, [
+        ...again,
+        ...group.map((r): Mark => ({ email: r.email, entry: { state: 'sending', at: at() } })),
+      ]);
+      const settled = await Promise.allSettled(group.map((r) => sendOne(r.email, r.name)));
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failure) throw failure.reason;
     }
