@@ -47,6 +47,9 @@ function dkimOptions(settings: DkimSettings) {
   }
 }
 
+/** SMTP connections per pooled transport (per worker process). */
+export const POOL_CONNECTIONS = 5;
+
 export function createMailer(smtpUrl: string, options: { pool?: boolean; dkim?: DkimSettings } = {}): Mailer {
   const dkim = dkimOptions(options.dkim ?? {});
   const url = new URL(smtpUrl);
@@ -58,7 +61,7 @@ export function createMailer(smtpUrl: string, options: { pool?: boolean; dkim?: 
     secure,
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     pool: options.pool ?? true,
-    maxConnections: 5,
+    maxConnections: POOL_CONNECTIONS,
     maxMessages: 1000,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
-import type { Mailer } from '../io/mailer.js';
+import { type Mailer, POOL_CONNECTIONS } from '../io/mailer.js';
 import type { LedgerEntry, Mark, SendLedger } from '../io/send-ledger.js';
 import type { Store, StoredIssue } from '../io/store.js';
 import type { SubscriberStore } from '../io/subscriber-store.js';
@@ -51,6 +51,30 @@ export interface BatchResult {
 /** Messages of one batch in flight at once. */
 const PARALLEL_SENDS = 5;
 
+/**
+ * Messages built and handed to SMTP at once in one worker process, across its batches: twice the
+ * pooled connections keeps them all busy, and no more personalized messages than that sit in
+ * memory waiting for one.
+ */
+const MESSAGES_IN_HAND = 2 * POOL_CONNECTIONS;
+
+/** At most `limit` callers at once hold a slot; the others wait their turn. */
+export function slots(limit: number) {
+  let free = limit;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (free > 0) free--;
+    else await new Promise<void>((turn) => waiting.push(turn));
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
 /** The Message-ID token of (issue, recipient): the same on every try, so a resend is recognizable. */
 export function messageToken(week: string, email: string): string {
   return `${week}.${createHash('sha256').update(email).digest('hex').slice(0, 20)}`;
@@ -71,6 +95,7 @@ export function batchJob(deps: {
   now: () => Date;
 }) {
   let cached: { week: string; builtAt: string; issue: StoredIssue } | undefined;
+  const inHand = slots(MESSAGES_IN_HAND);
   return async (job: Job, token?: string): Promise<BatchResult> => {
     const { week, batch, batchSize } = parsePayload(batchPayload, job.data, 'send batch');
     const { config, ledger } = deps;
@@ -113,12 +138,14 @@ export function batchJob(deps: {
     result.skipped += skipped.length;
 
     const sendOne = async (email: string, name: string | null) => {
-      const message = toMessage(issue, recipientFor(email, name, config), config, {
-        token: messageToken(week, email),
-        unsubscribeMailto: mailto,
-      });
       try {
-        const sent = await deps.mailer().send(message);
+        const sent = await inHand(() => {
+          const message = toMessage(issue, recipientFor(email, name, config), config, {
+            token: messageToken(week, email),
+            unsubscribeMailto: mailto,
+          });
+          return deps.mailer().send(message);
+        });
         await ledger.mark(week, email, { state: 'sent', messageId: sent.messageId, at: at() }, 'sent');
         result.sent++;
       } catch (error) {
