@@ -29,13 +29,36 @@ export interface LedgerEntry {
   at: string;
 }
 
-export type Counter = 'sent' | 'failed' | 'skipped' | 'possibleDuplicates';
-
 export interface Mark {
   email: string;
   entry: LedgerEntry | null;
-  counter?: Counter;
 }
+
+/** KEYS: the ledger hash, the send's hash. ARGV: (email, state or "", entry JSON or "") per mark. */
+const MARK_SCRIPT = `
+local applied = {}
+for i = 1, #ARGV, 3 do
+  local email, state, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local old = redis.call('HGET', KEYS[1], email)
+  local was = old and cjson.decode(old).state or ''
+  local ok = 0
+  if was ~= 'sent' and was ~= 'failed' and was ~= 'skipped' then
+    ok = 1
+    if state == '' then
+      redis.call('HDEL', KEYS[1], email)
+    else
+      redis.call('HSET', KEYS[1], email, entry)
+      if state == 'sending' and was == 'sending' then
+        redis.call('HINCRBY', KEYS[2], 'possibleDuplicates', 1)
+      elseif state ~= 'sending' then
+        redis.call('HINCRBY', KEYS[2], state, 1)
+      end
+    end
+  end
+  applied[#applied + 1] = ok
+end
+return applied
+`;
 
 /**
  * The send ledger in Redis, per issue: the recipients snapshotted when the send started (a list,
@@ -58,10 +81,15 @@ export interface SendLedger {
   /** The entries of several recipients, in one round trip; null where pending. */
   entriesOf(week: string, emails: readonly string[]): Promise<(LedgerEntry | null)[]>;
   entries(week: string): Promise<Record<string, LedgerEntry>>;
-  /** Sets (or, with null, clears back to pending) a recipient's entry and bumps a counter, atomically. */
-  mark(week: string, email: string, entry: LedgerEntry | null, counter?: Counter): Promise<void>;
-  /** Several marks in one transaction. */
-  markAll(week: string, marks: readonly Mark[]): Promise<void>;
+  /**
+   * Moves a recipient to `entry` (null: back to pending) and keeps the counters in step, atomically.
+   * An entry that is sent, failed or skipped never changes again, so a mark repeated after a lost
+   * reply neither counts twice nor puts a delivered message back to pending. Marking "sending" a
+   * recipient already "sending" (left so by a crash) counts a possible duplicate. True if applied.
+   */
+  mark(week: string, email: string, entry: LedgerEntry | null): Promise<boolean>;
+  /** Several marks in one script call; which were applied. */
+  markAll(week: string, marks: readonly Mark[]): Promise<boolean[]>;
   setStatus(week: string, status: SendStatus): Promise<boolean>;
   /** Records a finished batch (once, however often it is reported); true when all are (the send is then done). */
   batchDone(week: string, batch: number, now: Date): Promise<boolean>;
@@ -144,18 +172,21 @@ export function createSendLedger(redis: Redis, prefix: string): SendLedger {
       const all = await redis.hgetall(key('send', week, 'ledger'));
       return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, JSON.parse(v) as LedgerEntry]));
     },
-    async mark(week, email, entry, counter) {
-      await ledger.markAll(week, [{ email, entry, counter }]);
+    async mark(week, email, entry) {
+      const [applied] = await ledger.markAll(week, [{ email, entry }]);
+      return applied === true;
     },
     async markAll(week, marks) {
-      if (marks.length === 0) return;
-      const multi = redis.multi();
-      for (const { email, entry, counter } of marks) {
-        if (entry) multi.hset(key('send', week, 'ledger'), email, JSON.stringify(entry));
-        else multi.hdel(key('send', week, 'ledger'), email);
-        if (counter) multi.hincrby(key('send', week), counter, 1);
-      }
-      await multi.exec();
+      if (marks.length === 0) return [];
+      const args = marks.flatMap(({ email, entry }) => [email, entry?.state ?? '', entry ? JSON.stringify(entry) : '']);
+      const applied = (await redis.eval(
+        MARK_SCRIPT,
+        2,
+        key('send', week, 'ledger'),
+        key('send', week),
+        ...args,
+      )) as number[];
+      return applied.map((a) => a === 1);
     },
     async setStatus(week, status) {
       const current = await redis.hget(key('send', week), 'status');

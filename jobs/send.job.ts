@@ -130,12 +130,10 @@ export function batchJob(deps: {
       const entry = entries[i] ?? null;
       if (entry && entry.state !== 'sending') return; // sent, failed for good, or skipped before
       const subscriber = subscribers[i];
-      if (subscriber?.status !== 'active')
-        skipped.push({ email, entry: { state: 'skipped', at: at() }, counter: 'skipped' });
+      if (subscriber?.status !== 'active') skipped.push({ email, entry: { state: 'skipped', at: at() } });
       else toSend.push({ email, name: subscriber.name, again: entry });
     });
-    await ledger.markAll(week, skipped);
-    result.skipped += skipped.length;
+    result.skipped += (await ledger.markAll(week, skipped)).filter(Boolean).length;
 
     const sendOne = async (email: string, name: string | null) => {
       try {
@@ -146,11 +144,11 @@ export function batchJob(deps: {
           });
           return deps.mailer().send(message);
         });
-        await ledger.mark(week, email, { state: 'sent', messageId: sent.messageId, at: at() }, 'sent');
+        await ledger.mark(week, email, { state: 'sent', messageId: sent.messageId, at: at() });
         result.sent++;
       } catch (error) {
         if (isDispatchError(error) && !error.transient) {
-          await ledger.mark(week, email, { state: 'failed', reply: error.message, at: at() }, 'failed');
+          await ledger.mark(week, email, { state: 'failed', reply: error.message, at: at() });
           result.failed++;
           return;
         }
@@ -166,15 +164,14 @@ export function batchJob(deps: {
       const group = toSend.slice(i, i + PARALLEL_SENDS);
       for (const _ of group) await ledger.throttle(week, record.rate);
       // One left in "sending" by a crash is sent again, once, and counted as a possible duplicate.
-      const again = group
-        .filter((r) => r.again)
-        .map((r): Mark => ({ email: r.email, entry: r.again, counter: 'possibleDuplicates' }));
-      result.possibleDuplicates += again.length;
-      await ledger.markAll(week, [
-        ...again,
-        ...group.map((r): Mark => ({ email: r.email, entry: { state: 'sending', at: at() } })),
-      ]);
-      const settled = await Promise.allSettled(group.map((r) => sendOne(r.email, r.name)));
+      result.possibleDuplicates += group.filter((r) => r.again).length;
+      const marked = await ledger.markAll(
+        week,
+        group.map((r): Mark => ({ email: r.email, entry: { state: 'sending', at: at() } })),
+      );
+      // Not marked: another run of this batch got there first and settled it.
+      const going = group.filter((_, j) => marked[j]);
+      const settled = await Promise.allSettled(going.map((r) => sendOne(r.email, r.name)));
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failure) throw failure.reason;
     }

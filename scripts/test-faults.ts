@@ -80,9 +80,10 @@ async function trial(
   const duplicates = [...received.values()].reduce((n, count) => n + count - 1, 0);
   const checks = {
     'every recipient received it at least once': received.size === N,
-    [`duplicates (${duplicates}) <= kills x batch size (${kills} x ${BATCH})`]:
+    [`duplicates (${duplicates}) <= max(kills, 1) x batch size (${Math.max(kills, 1)} x ${BATCH})`]:
       duplicates <= Math.max(kills, 1) * BATCH,
-    'the ledger has every recipient sent': record?.sent === N && entries.filter((e) => e.state === 'sent').length === N,
+    [`the ledger has every recipient sent (counter ${record?.sent}, entries ${entries.filter((e) => e.state === 'sent').length})`]:
+      record?.sent === N && entries.filter((e) => e.state === 'sent').length === N,
     [`the sink's duplicates (${duplicates}) <= the ledger's possible duplicates (${record?.possibleDuplicates})`]:
       duplicates <= (record?.possibleDuplicates ?? 0),
   };
