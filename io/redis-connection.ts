@@ -36,7 +36,11 @@ export async function ensureConnected(redis: Redis, url: string): Promise<void> 
   }
 }
 
-/** The parts of an ioredis client that finishing a stuck disconnect needs (not in its typings). */
+/**
+ * The parts of an ioredis client that finishing a stuck disconnect needs: internals, not in its
+ * typings, as of ioredis 6.0.0 (the lockfile's). tests/queue.test.ts parks a worker's client and
+ * fails if this stops working after an upgrade.
+ */
 interface ClientInternals {
   status: string;
   reconnectTimeout?: unknown;
