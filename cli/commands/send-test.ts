@@ -131,8 +131,10 @@ export async function sendTestCommand(options: SendTestOptions): Promise<void> {
     const deadline = Date.now() + WAIT_MS;
     for (const job of jobs) {
       for (;;) {
+        // The state first, then the job: a job read first may complete before its state is asked,
+        // and would then be "completed" without its return value.
+        const state = await ctx.queues.send.getJobState(job.id as string);
         const current = await ctx.queues.send.getJob(job.id as string);
-        const state = await current?.getState();
         if (state === 'completed') {
           const r = current?.returnvalue as { to: string; messageId: string; accepted: string[] };
           process.stdout.write(
