@@ -4,6 +4,7 @@ import type { Store } from '../io/store.js';
 import type { Config } from '../src/config.js';
 import { articleId } from '../src/ingest/article-id.js';
 import { countWords } from '../src/ingest/clean-text.js';
+import { decodeInput } from '../src/ingest/decode-input.js';
 import { parseFeed } from '../src/ingest/parse-feed.js';
 import { parsePayload } from './job-error.js';
 import { articleJobId, feedPayload, type Queues } from './queues.js';
@@ -20,7 +21,10 @@ export function feedsJob(deps: { store: Store; queues: Queues; config: Config; n
     const { url } = parsePayload(feedPayload, job.data, 'feeds');
     const { config } = deps;
     const page = await fetchUrl(url, { timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.MAX_INPUT_BYTES });
-    const feed = parseFeed(new TextDecoder(page.charset ?? 'utf-8').decode(page.bytes), url);
+    const feed = parseFeed(
+      decodeInput(page.bytes, { charset: page.charset, source: url, maxBytes: config.MAX_INPUT_BYTES }),
+      url,
+    );
     let added = 0;
     for (const item of feed.items) {
       if (!(await deps.store.markFeedItemSeen(url, item.key))) continue;

@@ -94,7 +94,7 @@ export function batchJob(deps: {
   mailer: () => Mailer;
   now: () => Date;
 }) {
-  let cached: { week: string; builtAt: string; issue: StoredIssue } | undefined;
+  let cached: { week: string; issue: StoredIssue } | undefined;
   const inHand = slots(MESSAGES_IN_HAND);
   return async (job: Job, token?: string): Promise<BatchResult> => {
     const { week, batch, batchSize } = parsePayload(batchPayload, job.data, 'send batch');
@@ -106,12 +106,12 @@ export function batchJob(deps: {
       await job.moveToDelayed(Date.now() + 2000, token);
       throw new DelayedError();
     };
-    await pauseIfAsked();
+    if (record.status === 'paused') await pauseIfAsked();
     // Rendered once per issue and process: a batch only personalizes.
     if (!cached || cached.week !== week) {
       const stored = await deps.store.getIssue(week);
       if (!stored) throw new DispatchError('E_NOT_FOUND', `no stored issue for ${week}`);
-      cached = { week, builtAt: stored.builtAt, issue: stored };
+      cached = { week, issue: stored };
     }
     const issue = cached.issue;
     const result: BatchResult = { week, batch, sent: 0, failed: 0, skipped: 0, possibleDuplicates: 0 };
@@ -163,14 +163,14 @@ export function batchJob(deps: {
       await pauseIfAsked();
       const group = toSend.slice(i, i + PARALLEL_SENDS);
       for (const _ of group) await ledger.throttle(week, record.rate);
-      // One left in "sending" by a crash is sent again, once, and counted as a possible duplicate.
-      result.possibleDuplicates += group.filter((r) => r.again).length;
+      // One left in "sending" by a crash is sent again and counted (by the ledger) as a possible duplicate.
       const marked = await ledger.markAll(
         week,
         group.map((r): Mark => ({ email: r.email, entry: { state: 'sending', at: at() } })),
       );
       // Not marked: another run of this batch got there first and settled it.
       const going = group.filter((_, j) => marked[j]);
+      result.possibleDuplicates += going.filter((r) => r.again).length;
       const settled = await Promise.allSettled(going.map((r) => sendOne(r.email, r.name)));
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failure) throw failure.reason;

@@ -8,6 +8,7 @@ import type { Queues } from '../jobs/queues.js';
 import type { Config } from '../src/config.js';
 import { isDispatchError } from '../src/errors.js';
 import { checkMessage } from '../src/newsletter/check-message.js';
+import { escapeHtml } from '../src/newsletter/escape-for-template.js';
 import { personalize } from '../src/newsletter/personalize.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
 import { renderIssue } from '../src/newsletter/render-issue.js';
@@ -140,8 +141,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
       const view = await renderWeek(id);
       if (!view) return send(res, 404, notFoundPage(`No issue for ${id}.`));
       if (sub === '/email.html') {
-        if ('error' in view.render)
-          return send(res, 500, `<pre>${String(view.render.error).replace(/</g, '&lt;')}</pre>`);
+        if ('error' in view.render) return send(res, 500, `<pre>${escapeHtml(String(view.render.error))}</pre>`);
         // Dark mode emulation: the email's own dark palette, applied unconditionally.
         const dark = url.searchParams.get('scheme') === 'dark';
         const body = dark

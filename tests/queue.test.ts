@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
@@ -12,19 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueArticles } from '../cli/commands/enqueue.js';
 import { startRedisServer } from '../io/managed-redis.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
-import { startTestRedis, testConfig, testContext, testWorker, waitFor } from './helpers/queue-harness.js';
+import { testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
 import { ROOT } from './helpers/run-cli.js';
 import { hasSharedData, SAMPLE_ARTICLE } from './helpers/shared-data.js';
 
-let redis: Awaited<ReturnType<typeof startTestRedis>>;
-const tmp = mkdtempSync(join(tmpdir(), 'dispatch-queue-'));
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const redis = useTestRedis('queue');
+const tmp = redis.tmp;
 
 /** `count` small article files of our own, each with its own URL (so its own id). */
 function writeArticles(dir: string, count: number): string {

@@ -1,26 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueArticles } from '../cli/commands/enqueue.js';
+import { describe, expect, it } from 'vitest';
 import { createSendLedger } from '../io/send-ledger.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
-import { buildWeekIssue } from '../jobs/build-week-issue.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
-import { startTestRedis, testConfig, testContext, testWorker, waitFor } from './helpers/queue-harness.js';
+import { cliEnv, testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
 import { ROOT, runCli } from './helpers/run-cli.js';
+import { seedList } from './helpers/seed-list.js';
 import { startSmtpSink } from './helpers/smtp-sink.js';
 
-let redis: Awaited<ReturnType<typeof startTestRedis>>;
-const tmp = mkdtempSync(join(tmpdir(), 'dispatch-send-list-'));
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const redis = useTestRedis('send-list');
 
 const NOW = new Date();
 const WEEK = isoWeekOf(NOW, 'UTC');
@@ -30,16 +19,10 @@ const sink = startSmtpSink;
 async function listReady(count: number, smtpPort: number) {
   const config = testConfig({ SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, WORKER_CONCURRENCY: '4' });
   const ctx = testContext(redis.url, config);
+  await seedList(ctx.redis, config, count, 'reader', NOW);
   const subscribers = createSubscriberStore(ctx.redis, config.REDIS_PREFIX);
-  await subscribers.importSubscribers(
-    Array.from({ length: count }, (_, i) => ({ email: `reader${i}@example.org`, name: `Reader ${i}`, fields: {} })),
-    NOW,
-  );
-  await enqueueArticles(ctx, [join(ROOT, 'examples')], { publishedNow: true }, NOW);
   const worker = await testWorker(redis.url, config);
-  await waitFor('examples', async () => (await ctx.store.countArticles()) === 5);
-  await buildWeekIssue({ store: ctx.store, config, templatesDir: join(ROOT, 'templates') }, WEEK, NOW);
-  const env = { REDIS_URL: redis.url, REDIS_PREFIX: config.REDIS_PREFIX, SMTP_URL: config.SMTP_URL };
+  const env = cliEnv(redis.url, config);
   return { config, ctx, worker, subscribers, env, ledger: createSendLedger(ctx.redis, config.REDIS_PREFIX) };
 }
 

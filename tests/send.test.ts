@@ -1,26 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { enqueueArticles } from '../cli/commands/enqueue.js';
 import { listMailbox, startMailbox } from '../io/mailbox.js';
 import { freePort } from '../io/managed-redis.js';
 import { buildWeekIssue } from '../jobs/build-week-issue.js';
 import { verifyUnsubscribeToken } from '../src/links/unsubscribe-token.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
-import { startTestRedis, testConfig, testContext, testWorker, waitFor } from './helpers/queue-harness.js';
+import { cliEnv, testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
 import { ROOT, runCli } from './helpers/run-cli.js';
 
-let redis: Awaited<ReturnType<typeof startTestRedis>>;
-const tmp = mkdtempSync(join(tmpdir(), 'dispatch-send-'));
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const redis = useTestRedis('send');
+const tmp = redis.tmp;
 
 const NOW = new Date();
 const WEEK = isoWeekOf(NOW, 'UTC');
@@ -33,12 +24,7 @@ async function issueReady(smtpPort: number) {
   const worker = await testWorker(redis.url, config);
   await waitFor('examples stored', async () => (await ctx.store.countArticles()) === 5);
   await buildWeekIssue({ store: ctx.store, config, templatesDir: join(ROOT, 'templates') }, WEEK, NOW);
-  const env = {
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: config.REDIS_PREFIX,
-    SMTP_URL: config.SMTP_URL,
-    DATA_DIR: join(tmp, 'data'),
-  };
+  const env = cliEnv(redis.url, config, { DATA_DIR: join(tmp, 'data') });
   return { config, ctx, worker, env };
 }
 
@@ -89,12 +75,7 @@ describe('send-test to a real SMTP server', () => {
       await enqueueArticles(ctx, [join(ROOT, 'examples')], { publishedNow: true }, NOW);
       await waitFor('examples stored', async () => (await ctx.store.countArticles()) === 5);
       await worker.close();
-      const env = {
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: config.REDIS_PREFIX,
-        SMTP_URL: config.SMTP_URL,
-        DATA_DIR: join(tmp, 'data'),
-      };
+      const env = cliEnv(redis.url, config, { DATA_DIR: join(tmp, 'data') });
       const result = await runCli(['send-test', '--to', 'cy@example.org', '--direct'], { env });
       expect(result.code, result.stderr).toBe(0);
       expect(await ctx.store.getIssue(WEEK)).not.toBeNull();

@@ -1,23 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSubscriberStore } from '../io/subscriber-store.js';
 import { createServeApp } from '../serve/app.js';
 import { unsubscribeToken } from '../src/links/unsubscribe-token.js';
-import { startTestRedis, testConfig, testContext } from './helpers/queue-harness.js';
+import { testConfig, testContext, useTestRedis } from './helpers/queue-harness.js';
 import { runCli } from './helpers/run-cli.js';
 
-let redis: Awaited<ReturnType<typeof startTestRedis>>;
-const tmp = mkdtempSync(join(tmpdir(), 'dispatch-subscribers-'));
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const redis = useTestRedis('subscribers');
+const tmp = redis.tmp;
 
 describe('dispatch subscribers', () => {
   it('imports, merges, lists and removes; an unsubscribed address is not resubscribed by a re-import', async () => {

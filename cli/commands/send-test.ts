@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createMailer } from '../../io/mailer.js';
 import { PROJECT_ROOT } from '../../io/paths.js';
 import { loadSampleRecipient } from '../../io/sample-recipient.js';
-import { buildWeekIssue } from '../../jobs/build-week-issue.js';
 import { DispatchError, ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { isoWeekOf, parseIsoWeek } from '../../src/newsletter/iso-week.js';
 import { recipientFor } from '../../src/newsletter/recipient-links.js';
@@ -37,6 +36,8 @@ export async function ensureIssue(ctx: CommandContext, week: string, direct: boo
   const existing = await ctx.store.getIssue(week);
   if (existing) return existing;
   if (direct) {
+    // Loaded only here: `status` and `send --pause` import this module and never build (MJML).
+    const { buildWeekIssue } = await import('../../jobs/build-week-issue.js');
     const result = await buildWeekIssue({ store: ctx.store, config: ctx.config, templatesDir }, week, new Date());
     if (result.status === 'empty') throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
   } else {

@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import twitter from 'twitter-text';
 import { loadEnvironment } from '../../io/load-environment.js';
 import { readSource } from '../../io/read-source.js';
 import { DispatchError, isDispatchError } from '../../src/errors.js';
@@ -70,7 +69,7 @@ async function tweetsJsonl(inPath: string, outPath: string | undefined, config: 
     try {
       const record = tweetsForRecord(line, config, receivedAt);
       postCount += record.posts.length;
-      invalid += record.posts.filter((p) => !twitter.parseTweet(p.text).valid).length;
+      invalid += record.posts.filter((p) => !p.valid).length;
       if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
       written++;
     } catch (error) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { type CommandContext, contextOn } from '../../cli/context.js';
 import { type RedisServer, startRedisServer } from '../../io/managed-redis.js';
 import { connectRedis } from '../../io/redis-connection.js';
@@ -24,6 +25,34 @@ export async function startTestRedis(): Promise<RedisServer & { dir: string; cle
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a test file: a real redis-server started before its tests and stopped after, and a
+ * temporary folder removed after.
+ */
+export function useTestRedis(name: string): { readonly url: string; tmp: string } {
+  const tmp = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
+  let server: Awaited<ReturnType<typeof startTestRedis>> | undefined;
+  beforeAll(async () => {
+    server = await startTestRedis();
+  });
+  afterAll(async () => {
+    await server?.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  return {
+    get url() {
+      if (!server) throw new Error('the test redis-server is not started yet');
+      return server.url;
+    },
+    tmp,
+  };
+}
+
+/** The environment that points a `dispatch` command at a test's Redis and settings. */
+export function cliEnv(redisUrl: string, config: Config, extra: Record<string, string> = {}): Record<string, string> {
+  return { REDIS_URL: redisUrl, REDIS_PREFIX: config.REDIS_PREFIX, SMTP_URL: config.SMTP_URL, ...extra };
 }
 
 let counter = 0;
