@@ -7,6 +7,7 @@ import { cleanText, countWords } from './clean-text.js';
 import { decodeInput } from './decode-input.js';
 import { detectFormat } from './detect-format.js';
 import { extractQuotes } from './extract-quotes.js';
+import { isoDateOrNull } from './iso-date.js';
 import { type PageMetadata, readHtml } from './read-html.js';
 import { readJson } from './read-json.js';
 import { readText } from './read-text.js';
@@ -93,12 +94,6 @@ function fromJson(text: string, options: ParseArticleOptions, source: string): D
   };
 }
 
-function isoOrNull(value: string | null): string | null {
-  if (!value) return null;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? null : new Date(time).toISOString();
-}
-
 /**
  * Turns an article as it arrives (scraped text, an HTML page, or JSON; as text or raw bytes) into a
  * clean {@link Article}. Pure: no I/O, no clock. Throws {@link DispatchError} with a stable code for
@@ -144,7 +139,7 @@ export function parseArticle(input: string | Uint8Array, options: ParseArticleOp
     byline: m.byline ? cleanText(m.byline) : body.byline,
     attribution: draft.attribution ?? body.attribution,
     siteName: m.siteName,
-    publishedAt: isoOrNull(m.publishedAt) ?? options.receivedAt.toISOString(),
+    publishedAt: isoDateOrNull(m.publishedAt) ?? options.receivedAt.toISOString(),
     language: m.language,
     image: imageUrl ? { url: imageUrl, alt: m.image?.alt ? cleanText(m.image.alt) : null } : null,
     sections: body.sections,

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import type { parseHTML as ParseHTML } from 'linkedom';
 import { DispatchError } from '../errors.js';
 import { cleanText } from './clean-text.js';
+import { isoDateOrNull } from './iso-date.js';
 import { safeHttpUrl } from './safe-url.js';
 
 /** One entry of an RSS 2.0 or Atom feed. */
@@ -24,15 +24,9 @@ export interface Feed {
 
 const require = createRequire(import.meta.url);
 
-function iso(value: string | null | undefined): string | null {
-  if (!value) return null;
-  const t = Date.parse(value.trim());
-  return Number.isNaN(t) ? null : new Date(t).toISOString();
-}
-
 /** Parses an RSS 2.0 or Atom document; E_FEED_INVALID when it is neither. */
 export function parseFeed(xml: string, source = 'feed'): Feed {
-  const { DOMParser } = require('linkedom') as { DOMParser: new () => DOMParser; parseHTML: typeof ParseHTML };
+  const { DOMParser } = require('linkedom') as { DOMParser: new () => DOMParser };
   const trimmed = xml.trim();
   if (!trimmed.startsWith('<')) throw new DispatchError('E_FEED_INVALID', `${source} is not XML`);
   let doc: Document;
@@ -62,7 +56,7 @@ export function parseFeed(xml: string, source = 'feed'): Feed {
         title: textOf(child(item, 'title')),
         contentHtml: rawOf(child(item, 'content:encoded')),
         summary: rawOf(child(item, 'description')),
-        publishedAt: iso(rawOf(child(item, 'pubDate')) ?? rawOf(child(item, 'dc:date'))),
+        publishedAt: isoDateOrNull(rawOf(child(item, 'pubDate')) ?? rawOf(child(item, 'dc:date'))),
       };
     });
     return { title: textOf(child(channel, 'title')), items: items.filter((i) => i.key) };
@@ -81,7 +75,7 @@ export function parseFeed(xml: string, source = 'feed'): Feed {
           title: textOf(child(entry, 'title')),
           contentHtml: content ? rawOf(content) : null,
           summary: rawOf(child(entry, 'summary')),
-          publishedAt: iso(rawOf(child(entry, 'published')) ?? rawOf(child(entry, 'updated'))),
+          publishedAt: isoDateOrNull(rawOf(child(entry, 'published')) ?? rawOf(child(entry, 'updated'))),
         };
       });
     return { title: textOf(child(root, 'title')), items: items.filter((i) => i.key) };

@@ -4,6 +4,7 @@ import type { parseHTML as ParseHTML } from 'linkedom';
 import { DispatchError } from '../errors.js';
 import type { ArticleImage } from './article.js';
 import { cleanText, countWords } from './clean-text.js';
+import { isoDateOrNull } from './iso-date.js';
 import { safeHttpUrl } from './safe-url.js';
 import type { Block } from './structure-blocks.js';
 
@@ -68,12 +69,6 @@ function names(value: unknown): string | null {
   return list.length ? list.join(', ') : null;
 }
 
-function isoDate(value: string | null | undefined): string | null {
-  if (!value) return null;
-  const time = Date.parse(value.trim());
-  return Number.isNaN(time) ? null : new Date(time).toISOString();
-}
-
 /** The first JSON-LD object that describes an article, looking inside arrays and @graph. */
 function jsonLdArticle(document: Document): Json | null {
   const queue: unknown[] = [];
@@ -130,9 +125,9 @@ function readMetadata(document: Document, baseUrl: string | null): PageMetadata 
     description: meta('description', 'og:description', 'twitter:description') ?? text(ld.description),
     byline: names(ld.author) ?? (rawAuthor && !safeHttpUrl(rawAuthor) ? rawAuthor.replace(/^by\s+/i, '') : null),
     publishedAt:
-      isoDate(meta('article:published_time', 'datePublished', 'date', 'pubdate', 'publishdate', 'dc.date')) ??
-      isoDate(text(ld.datePublished)) ??
-      isoDate(document.querySelector('time[datetime]')?.getAttribute('datetime')),
+      isoDateOrNull(meta('article:published_time', 'datePublished', 'date', 'pubdate', 'publishdate', 'dc.date')) ??
+      isoDateOrNull(text(ld.datePublished)) ??
+      isoDateOrNull(document.querySelector('time[datetime]')?.getAttribute('datetime')),
     siteName: meta('og:site_name', 'application-name') ?? text((ld.publisher as Json | undefined)?.name),
     language: (htmlLang?.trim() || null) ?? locale ?? text(ld.inLanguage),
     image: imageUrl ? { url: imageUrl, alt: meta('og:image:alt', 'twitter:image:alt') } : null,
@@ -184,7 +179,7 @@ export function readHtml(html: string, options: { url?: string | null; source?: 
   metadata.byline ??= text(parsed.byline)?.replace(/^by\s+/i, '') ?? null;
   metadata.siteName ??= text(parsed.siteName);
   metadata.language ??= text(parsed.lang);
-  metadata.publishedAt ??= isoDate(parsed.publishedTime);
+  metadata.publishedAt ??= isoDateOrNull(parsed.publishedTime);
 
   const blocks: Block[] = [];
   collectBlocks(content, blocks);

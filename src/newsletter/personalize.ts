@@ -24,7 +24,35 @@ export interface PersonalMessage {
 /** Used when a recipient has no first name: "Hi there,". */
 export const FIRST_NAME_FALLBACK = 'there';
 
-const compiled = new WeakMap<Personalizable, { html: HandlebarsTemplateDelegate; text: HandlebarsTemplateDelegate }>();
+interface Compiled {
+  html: string;
+  text: string;
+  templates: { html: HandlebarsTemplateDelegate; text: HandlebarsTemplateDelegate };
+}
+
+/**
+ * The last few issues' compiled templates, by content: an issue read again from the store is a new
+ * object with the same text, and must not be compiled again for each message.
+ */
+const compiled: Compiled[] = [];
+const COMPILED_KEPT = 4;
+
+function templatesFor(rendered: Personalizable): Compiled['templates'] {
+  let entry = compiled.find((e) => e.html === rendered.html && e.text === rendered.text);
+  if (!entry) {
+    entry = {
+      html: rendered.html,
+      text: rendered.text,
+      templates: {
+        html: Handlebars.compile(rendered.html, { strict: true }),
+        text: Handlebars.compile(rendered.text, { strict: true, noEscape: true }),
+      },
+    };
+    compiled.unshift(entry);
+    compiled.length = Math.min(compiled.length, COMPILED_KEPT);
+  }
+  return entry.templates;
+}
 
 /**
  * Merges one recipient into a rendered issue with Handlebars, without MJML: the issue's HTML and
@@ -32,14 +60,7 @@ const compiled = new WeakMap<Personalizable, { html: HandlebarsTemplateDelegate;
  * Handlebars speed. HTML values are escaped; the text part takes them as they are.
  */
 export function personalize(rendered: Personalizable, recipient: Recipient): PersonalMessage {
-  let templates = compiled.get(rendered);
-  if (!templates) {
-    templates = {
-      html: Handlebars.compile(rendered.html, { strict: true }),
-      text: Handlebars.compile(rendered.text, { strict: true, noEscape: true }),
-    };
-    compiled.set(rendered, templates);
-  }
+  const templates = templatesFor(rendered);
   const data = {
     email: recipient.email,
     firstName: recipient.firstName?.trim() || FIRST_NAME_FALLBACK,

@@ -8,15 +8,12 @@ export interface RankedSentence {
   text: string;
   /** Position among the article's sentences, from 0. */
   index: number;
-  paragraph: number;
   words: number;
   terms: string[];
   /** `terms` as a set, for similarity between sentences. */
   termSet: ReadonlySet<string>;
   /** TextRank centrality, scaled so the most central sentence has 1. */
   centrality: number;
-  /** Share of the title's content words that the sentence contains. */
-  titleOverlap: number;
   /** The combined score the summary picks by (higher is better). */
   score: number;
 }
@@ -109,28 +106,8 @@ export function sentencePenalty(text: string, words: number): number {
   return factor;
 }
 
-/** Maps each of the article's sentences to its paragraph (sentences are in paragraph order). */
-function paragraphOf(article: Article): number[] {
-  const paragraphs = article.sections.flatMap((s) => s.paragraphs);
-  const result: number[] = [];
-  let p = 0;
-  let from = 0;
-  for (const sentence of article.sentences) {
-    let at = (paragraphs[p] ?? '').indexOf(sentence, from);
-    while (at < 0 && p < paragraphs.length - 1) {
-      p++;
-      from = 0;
-      at = (paragraphs[p] as string).indexOf(sentence);
-    }
-    if (at >= 0) from = at + sentence.length;
-    result.push(p);
-  }
-  return result;
-}
-
 /** Scores every sentence of the article by position, centrality, overlap with the title and penalties. */
 export function rankSentences(article: Article, weights: RankWeights = DEFAULT_WEIGHTS): RankedSentence[] {
-  const paragraphs = paragraphOf(article);
   const termLists = article.sentences.map(contentTerms);
   const centrality = textRank(similarityMatrix(termLists));
   const titleTerms = new Set(contentTerms(article.title));
@@ -144,12 +121,10 @@ export function rankSentences(article: Article, weights: RankWeights = DEFAULT_W
     return {
       text,
       index,
-      paragraph: paragraphs[index] as number,
       words,
       terms,
       termSet: new Set(terms),
       centrality: centrality[index] as number,
-      titleOverlap: overlap,
       score: base * sentencePenalty(text, words),
     };
   });
