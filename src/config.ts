@@ -131,6 +131,28 @@ export const configSchema = z.object({
   TZ: timeZone.default('UTC'),
   /** Chromium for screenshots and browser tests. @defaultValue /usr/bin/chromium (what `npm run setup` installs) */
   CHROMIUM_PATH: z.preprocess(blankToUndefined, z.string().optional()),
+  /**
+   * Let URL ingest and feeds fetch loopback, private, link-local and unique-local addresses
+   * (an intranet install, the project's own tests). @defaultValue false
+   */
+  ALLOW_PRIVATE_URLS: booleanFlag.default(false),
+  /** Longest a job may work (parse, summarize, render) before it fails with E_JOB_TIMEOUT. @defaultValue 60000 */
+  JOB_TIMEOUT_MS: positiveInt.default(60_000),
+  /** Most addresses one test send (CLI or preview form) may name. @defaultValue 5 */
+  TEST_SEND_MAX_RECIPIENTS: positiveInt.default(5),
+  /**
+   * Extra host names the preview answers to, comma-separated (besides its bind address and the
+   * localhost names): for a preview reached through a name of your own. @defaultValue none
+   */
+  PREVIEW_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   /** Largest article input accepted, in bytes. @defaultValue 5 MB */
   MAX_INPUT_BYTES: positiveInt.default(5 * 1024 * 1024),
   /** Time limit for fetching an article or feed URL. @defaultValue 10000 */
