@@ -180,6 +180,68 @@ describe('SMTP faults', () => {
   });
 });
 
+describe('send-test reports what went wrong', () => {
+  it('more addresses than TEST_SEND_MAX_RECIPIENTS: E_TOO_MANY_RECIPIENTS, nothing queued', async () => {
+    const config = testConfig({ TEST_SEND_MAX_RECIPIENTS: '2' });
+    const ctx = testContext(redis.url, config);
+    try {
+      const before = await ctx.queues.send.count();
+      const env = cliEnv(redis.url, config, { DATA_DIR: join(tmp, 'data-cap'), TEST_SEND_MAX_RECIPIENTS: '2' });
+      const result = await runCli(['send-test', '--to', 'a@example.org,b@example.org,c@example.org'], { env });
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim()).toBe(
+        'dispatch: E_TOO_MANY_RECIPIENTS: a test send takes at most 2 addresses (TEST_SEND_MAX_RECIPIENTS); got 3',
+      );
+      expect(await ctx.queues.send.count()).toBe(before);
+      // Repeats count once.
+      const repeated = await runCli(['send-test', '--to', 'a@example.org,a@example.org,b@example.org,x'], { env });
+      expect(repeated.stderr.trim()).toBe('dispatch: E_INPUT_FORMAT: not an email address: "x"');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('an issue whose build fails: the build’s own code at once, not a wait that blames the worker', async () => {
+    const templatesDir = join(tmp, 'broken-templates');
+    const { cpSync, writeFileSync } = await import('node:fs');
+    cpSync(join(ROOT, 'templates'), templatesDir, { recursive: true });
+    writeFileSync(join(templatesDir, 'partials', 'card.mjml.hbs'), '<mj-section>\n{{#if title}\n</mj-section>\n');
+    const config = testConfig({ TEMPLATES_DIR: templatesDir, REDIS_PREFIX: 'broken' });
+    const ctx = testContext(redis.url, config);
+    await enqueueArticles(ctx, [join(ROOT, 'examples')], { publishedNow: true }, NOW);
+    const worker = await testWorker(redis.url, config, { templatesDir });
+    try {
+      await waitFor('examples stored', async () => (await ctx.store.countArticles()) === 5);
+      const started = Date.now();
+      const env = cliEnv(redis.url, config, { DATA_DIR: join(tmp, 'data-broken'), TEMPLATES_DIR: templatesDir });
+      const result = await runCli(['send-test', '--to', 'ana@example.org', '--week', WEEK], { env });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^dispatch: E_TEMPLATE: building \d{4}-W\d{2}: .*card\.mjml\.hbs/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      const [failed] = await ctx.queues.newsletter.getFailed();
+      expect(failed?.attemptsMade).toBe(1);
+    } finally {
+      await worker.close();
+      await ctx.close();
+    }
+  });
+
+  it('no worker at all: says so within seconds', async () => {
+    const config = testConfig({ REDIS_PREFIX: 'noworker' });
+    const ctx = testContext(redis.url, config);
+    try {
+      const started = Date.now();
+      const env = cliEnv(redis.url, config, { DATA_DIR: join(tmp, 'data-noworker') });
+      const result = await runCli(['send-test', '--to', 'ana@example.org', '--week', WEEK], { env });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^dispatch: E_NOT_FOUND: .* no worker serves the newsletter queue/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
 describe('DKIM', () => {
   it('signs with DKIM_* set: the received message carries a DKIM-Signature for the domain and selector', async () => {
     const { generateKeyPairSync } = await import('node:crypto');

@@ -19,16 +19,39 @@ export interface SendTestOptions {
 const ADDRESS = /^[^@\s,<>]+@[^@\s,<>]+\.[^@\s,<>]+$/;
 const WAIT_MS = 60_000;
 
-export function parseAddresses(list: string): string[] {
-  const addresses = list
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
+/**
+ * The addresses of a test send, each checked, repeats dropped: at most `max`
+ * (TEST_SEND_MAX_RECIPIENTS), since a test send goes to addresses that are on no list.
+ */
+export function parseAddresses(list: string, max = Number.POSITIVE_INFINITY): string[] {
+  const addresses = [
+    ...new Set(
+      list
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    ),
+  ];
   if (addresses.length === 0) throw new DispatchError('E_INPUT_FORMAT', '--to needs at least one address');
+  if (addresses.length > max) {
+    throw new DispatchError(
+      'E_TOO_MANY_RECIPIENTS',
+      `a test send takes at most ${max} addresses (TEST_SEND_MAX_RECIPIENTS); got ${addresses.length}`,
+    );
+  }
   for (const address of addresses) {
-    if (!ADDRESS.test(address)) throw new DispatchError('E_INPUT_FORMAT', `not an email address: "${address}"`);
+    if (address.length > 254 || !ADDRESS.test(address)) {
+      throw new DispatchError('E_INPUT_FORMAT', `not an email address: "${address.slice(0, 80)}"`);
+    }
   }
   return addresses;
+}
+
+/** How long a newsletter job may wait unclaimed before send-test says no worker is there. */
+const NO_WORKER_MS = 3_000;
+
+async function hasWorker(ctx: CommandContext): Promise<boolean> {
+  return (await ctx.queues.newsletter.getWorkersCount().catch(() => 1)) > 0;
 }
 
 /** The week's stored issue, building it first (here, or through the queue) when there is none. */
@@ -42,34 +65,40 @@ export async function ensureIssue(ctx: CommandContext, week: string, direct: boo
     if (result.status === 'empty') throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
   } else {
     const job = await ctx.queues.newsletter.add('newsletter', { week });
-    const deadline = Date.now() + WAIT_MS;
+    const started = Date.now();
+    const deadline = started + WAIT_MS;
+    let state = 'waiting';
     while (Date.now() < deadline && !(await ctx.store.getIssue(week))) {
-      const state = await job.getState();
-      if (
-        state === 'completed' &&
-        (await ctx.queues.newsletter.getJob(job.id as string))?.returnvalue?.status === 'empty'
-      ) {
+      // The state first, then the job (see queueTestSends' wait below).
+      state = await ctx.queues.newsletter.getJobState(job.id as string);
+      const current = await ctx.queues.newsletter.getJob(job.id as string);
+      if (state === 'completed' && current?.returnvalue?.status === 'empty') {
         throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
       }
-      if (state === 'failed') break;
+      // The build's own failure, with its code: bad input is not the worker's fault.
+      if (state === 'failed') throw failure(current?.failedReason ?? 'failed', 'E_INTERNAL', `building ${week}: `);
+      if (state === 'waiting' && Date.now() > started + NO_WORKER_MS && !(await hasWorker(ctx))) break;
       await sleep(100);
+    }
+    if (!(await ctx.store.getIssue(week))) {
+      throw new DispatchError(
+        'E_NOT_FOUND',
+        !(await hasWorker(ctx))
+          ? `the ${week} issue was not built: no worker serves the newsletter queue (npx dispatch worker, or --direct)`
+          : `the ${week} issue was not built within ${WAIT_MS / 1000} s (its job is ${state}; npx dispatch status)`,
+      );
     }
   }
   const stored = await ctx.store.getIssue(week);
-  if (!stored) {
-    throw new DispatchError(
-      'E_NOT_FOUND',
-      `the ${week} issue was not built: is a worker running? (npx dispatch worker, or --direct)`,
-    );
-  }
+  if (!stored) throw new DispatchError('E_NOT_FOUND', `the ${week} issue was not built`);
   return stored;
 }
 
-/** Reads "E_CODE: message" back out of a failed job's reason. */
-function failure(reason: string): DispatchError {
+/** Reads "E_CODE: message" back out of a failed job's reason; a reason without a known code gets `fallback`. */
+function failure(reason: string, fallback: ErrorCode, context = ''): DispatchError {
   const match = /^(E_[A-Z_]+): (.*)$/s.exec(reason);
-  const code = match?.[1] && match[1] in ERROR_CODES ? (match[1] as ErrorCode) : 'E_SMTP_REJECTED';
-  return new DispatchError(code, match?.[2] ?? reason);
+  const code = match?.[1] && match[1] in ERROR_CODES ? (match[1] as ErrorCode) : fallback;
+  return new DispatchError(code, `${context}${match?.[2] ?? reason}`);
 }
 
 /**
@@ -77,6 +106,7 @@ function failure(reason: string): DispatchError {
  * the jobs and the subject suffix.
  */
 export async function queueTestSends(ctx: CommandContext, week: string, addresses: string[], templatesDir: string) {
+  parseAddresses(addresses.join(','), ctx.config.TEST_SEND_MAX_RECIPIENTS);
   const sample = loadSampleRecipient(templatesDir);
   const suffix = randomBytes(2).toString('hex');
   const jobs = await ctx.queues.send.addBulk(
@@ -97,10 +127,11 @@ export async function queueTestSends(ctx: CommandContext, week: string, addresse
 
 /** `dispatch send-test`: the week's issue to any addresses, with "[Test]" and a unique suffix in the subject. */
 export async function sendTestCommand(options: SendTestOptions): Promise<void> {
-  const addresses = parseAddresses(options.to);
+  parseAddresses(options.to);
   const ctx = await openContext();
   try {
     const { config } = ctx;
+    const addresses = parseAddresses(options.to, config.TEST_SEND_MAX_RECIPIENTS);
     const week = options.week ?? isoWeekOf(new Date(), config.TZ);
     parseIsoWeek(week);
     const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
@@ -143,7 +174,7 @@ export async function sendTestCommand(options: SendTestOptions): Promise<void> {
           );
           break;
         }
-        if (state === 'failed') throw failure(current?.failedReason ?? 'failed');
+        if (state === 'failed') throw failure(current?.failedReason ?? 'failed', 'E_SMTP_REJECTED');
         if (Date.now() > deadline) {
           throw new DispatchError(
             'E_SMTP_TEMPORARY',

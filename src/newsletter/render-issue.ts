@@ -1,9 +1,9 @@
 import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
-import { DispatchError } from '../errors.js';
+import { DispatchError, isDispatchError } from '../errors.js';
 import { escapeForTemplate } from './escape-for-template.js';
 import type { NewsletterIssue } from './newsletter-issue.js';
-import { type Personalizable, personalize, type Recipient } from './personalize.js';
+import { type Personalizable, personalize, RECIPIENT_FIELDS, type Recipient, recipientToken } from './personalize.js';
 import type { Templates } from './templates.js';
 import { toPlainText } from './to-plain-text.js';
 
@@ -36,7 +36,7 @@ const SIZING_RECIPIENT: Recipient = {
 
 /** Per-recipient values stay {{tokens}} through MJML; `personalize` fills them. */
 const RECIPIENT_TOKENS = Object.fromEntries(
-  ['email', 'firstName', 'unsubscribeUrl', 'preferencesUrl'].map((k) => [k, new Handlebars.SafeString(`{{${k}}}`)]),
+  RECIPIENT_FIELDS.map((k) => [k, new Handlebars.SafeString(recipientToken(k))]),
 );
 
 /** Zero-width non-joiners and spaces after the preheader, so clients show nothing else in the preview. */
@@ -161,6 +161,17 @@ export async function renderIssue(
   templates: Templates,
   options: RenderOptions = {},
 ): Promise<RenderedIssue> {
+  try {
+    return await renderWithin(issue, templates, options);
+  } catch (cause) {
+    if (isDispatchError(cause)) throw cause;
+    // Whatever the issue holds, a render fails with a code: a bug here must not read as an outage.
+    const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new DispatchError('E_INTERNAL', `rendering the ${issue.week} issue: ${message}`, { cause });
+  }
+}
+
+async function renderWithin(issue: NewsletterIssue, templates: Templates, options: RenderOptions) {
   const settings: Required<RenderOptions> = {
     validation: options.validation ?? 'strict',
     maxHtmlBytes: options.maxHtmlBytes ?? 100_000,

@@ -1,11 +1,7 @@
 import type { NewsletterIssue } from './newsletter-issue.js';
+import { escapeTextPart, recipientToken } from './personalize.js';
 
 const WIDTH = 78;
-
-/** Article text must not open a {{token}} in the per-recipient pass: a zero-width space splits "{{". */
-function defuse(text: string): string {
-  return text.replace(/\{\{/g, '{\u200b{').replace(/\}\}/g, '}\u200b}');
-}
 
 /** Wraps words into lines of at most `WIDTH` characters (a single longer word, a URL, stands alone). */
 export function wrap(text: string, indent = '', firstIndent = indent): string[] {
@@ -28,33 +24,34 @@ export function wrap(text: string, indent = '', firstIndent = indent): string[] 
 /**
  * The plain-text part, built from the issue model (not from the HTML): a numbered list of
  * title, byline and date, bullets and bare URL; then the calls to action and the unsubscribe URL.
- * `{{firstName}}`, `{{email}}`, `{{preferencesUrl}}` and `{{unsubscribeUrl}}` are left for `personalize`.
+ * It is in template form: `{{firstName}}`, `{{email}}`, `{{preferencesUrl}}` and
+ * `{{unsubscribeUrl}}` are left for `personalize`, and every line made from the issue is escaped
+ * with `escapeTextPart`, so article text of any kind comes out verbatim, never as a token.
  */
 export function toPlainText(issue: NewsletterIssue): string {
-  const out: string[] = [
-    ...wrap(defuse(`${issue.site.name} weekly · No. ${issue.number} · ${issue.date}`)),
-    '',
-    'Hi {{firstName}}, here is what mattered this week.',
-    '',
-  ];
+  const out: string[] = [];
+  /** Lines of issue text: wrapped, then escaped. */
+  const add = (...lines: string[]) => out.push(...lines.map(escapeTextPart));
+  add(...wrap(`${issue.site.name} weekly · No. ${issue.number} · ${issue.date}`), '');
+  out.push(`Hi ${recipientToken('firstName')}, here is what mattered this week.`, '');
   [issue.lead, ...issue.cards].forEach((card, i) => {
     const number = `${i + 1}. `;
     const pad = ' '.repeat(number.length);
-    out.push(...wrap(defuse(card.title), pad, number));
-    out.push(...wrap(defuse([card.byline, card.date].filter(Boolean).join(' · ')), pad));
-    for (const bullet of card.bullets) out.push(...wrap(defuse(bullet), `${pad}  `, `${pad}- `));
-    if (card.url) out.push(`${pad}${defuse(card.url)}`);
-    out.push('');
+    add(...wrap(card.title, pad, number));
+    add(...wrap([card.byline, card.date].filter(Boolean).join(' · '), pad));
+    for (const bullet of card.bullets) add(...wrap(bullet, `${pad}  `, `${pad}- `));
+    if (card.url) add(`${pad}${card.url}`);
+    add('');
   });
   if (issue.more.length) {
-    out.push('More this week', '');
+    add('More this week', '');
     for (const item of issue.more) {
-      out.push(...wrap(defuse(item.title), '  ', '- '));
-      if (item.url) out.push(`  ${defuse(item.url)}`);
+      add(...wrap(item.title, '  ', '- '));
+      if (item.url) add(`  ${item.url}`);
     }
-    out.push('');
+    add('');
   }
-  out.push(
+  add(
     `Follow us on Twitter: ${issue.site.twitterHandle}`,
     issue.site.twitterUrl,
     '',
@@ -62,15 +59,15 @@ export function toPlainText(issue: NewsletterIssue): string {
     issue.site.signupUrl,
     '',
     '--',
-    ...wrap(
-      `You are receiving this because you signed up for the weekly newsletter from ${defuse(issue.site.name)} as`,
-    ),
-    '{{email}}',
-    'Manage preferences:',
-    '{{preferencesUrl}}',
-    'Unsubscribe:',
-    '{{unsubscribeUrl}}',
-    ...wrap(defuse(issue.site.address)),
+    ...wrap(`You are receiving this because you signed up for the weekly newsletter from ${issue.site.name} as`),
   );
+  out.push(
+    recipientToken('email'),
+    'Manage preferences:',
+    recipientToken('preferencesUrl'),
+    'Unsubscribe:',
+    recipientToken('unsubscribeUrl'),
+  );
+  add(...wrap(issue.site.address));
   return `${out.join('\n')}\n`;
 }

@@ -75,7 +75,11 @@ export function testContext(redisUrl: string, config: Config): CommandContext {
   return contextOn(connectRedis(redisUrl, 'worker'), redisUrl, config);
 }
 
-export function testWorker(redisUrl: string, config: Config, extra: { now?: () => Date } = {}): Promise<RunningWorker> {
+export function testWorker(
+  redisUrl: string,
+  config: Config,
+  extra: { now?: () => Date; templatesDir?: string } = {},
+): Promise<RunningWorker> {
   return startWorker({ config, redisUrl, logger: silent, templatesDir: join(ROOT, 'templates'), ...extra });
 }
 
