@@ -1,11 +1,16 @@
 import type { Article } from '../src/ingest/article.js';
+import { terminalSafe } from '../src/text/terminal-safe.js';
 
-/** An article as a person reads it in a terminal: fields, then sections, then quotes. */
+/** An article as a person reads it in a terminal: fields, then sections, then quotes. Nothing in it can drive the terminal. */
 export function formatArticle(article: Article): string {
-  const field = (name: string, value: string | number | null) => (value === null ? [] : [`${name.padEnd(12)}${value}`]);
+  // Articles are cleaned at ingest, but a stored one may predate that, and printing is the last gate.
+  const safe = (value: string) => terminalSafe(value);
+  const field = (name: string, value: string | number | null) =>
+    value === null ? [] : [`${name.padEnd(12)}${safe(String(value))}`];
+  const title = safe(article.title);
   const lines = [
-    article.title,
-    '='.repeat(Math.min(article.title.length, 78)),
+    title,
+    '='.repeat(Math.min(title.length, 78)),
     ...field('id', article.id),
     ...field('url', article.url),
     ...field('byline', article.byline),
@@ -22,12 +27,14 @@ export function formatArticle(article: Article): string {
   ];
   for (const section of article.sections) {
     lines.push('');
-    if (section.heading) lines.push(`## ${section.heading}`, '');
-    lines.push(section.paragraphs.join('\n\n'));
+    if (section.heading) lines.push(`## ${safe(section.heading)}`, '');
+    lines.push(section.paragraphs.map(safe).join('\n\n'));
   }
   if (article.quotes.length) {
     lines.push('', `Quotes (${article.quotes.length})`);
-    for (const quote of article.quotes) lines.push(`  “${quote.text}” (${quote.speaker ?? 'unattributed'})`);
+    for (const quote of article.quotes) {
+      lines.push(`  “${safe(quote.text)}” (${safe(quote.speaker ?? 'unattributed')})`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DispatchError } from '../src/errors.js';
+import { terminalSafe } from '../src/text/terminal-safe.js';
 
 /** Exit codes: 0 success, 1 unexpected failure, 2 bad input or usage (the error's code says which). */
 const EXIT_BAD_INPUT = 2;
@@ -20,6 +21,8 @@ const program = new Command('dispatch')
   .description("Turn a news site's articles into tweet-sized posts and a weekly newsletter.")
   .option('--verbose', 'print stack traces of unexpected errors')
   .showHelpAfterError('(run with --help for usage)')
+  // Commander's errors quote the arguments, which may hold terminal escapes.
+  .configureOutput({ writeErr: (text) => process.stderr.write(terminalSafe(text, { multiline: true })) })
   .exitOverride();
 
 program
@@ -265,15 +268,17 @@ try {
     // --help and --version end here too, with exit code 0.
     process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
   } else if (error instanceof DispatchError) {
-    process.stderr.write(`dispatch: ${error.code}: ${error.message}\n`);
-    if (verbose) process.stderr.write(`${error.stack}\n`);
+    // Messages quote the bad value (a file name, a title): shown on one line, never obeyed.
+    process.stderr.write(`dispatch: ${error.code}: ${terminalSafe(error.message)}\n`);
+    if (verbose) process.stderr.write(`${terminalSafe(error.stack ?? '', { multiline: true })}\n`);
     process.exitCode = EXIT_BAD_INPUT;
   } else {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(
-      `dispatch: unexpected error: ${message}${verbose ? '' : ' (run with --verbose for details)'}\n`,
+      `dispatch: unexpected error: ${terminalSafe(message)}${verbose ? '' : ' (run with --verbose for details)'}\n`,
     );
-    if (verbose && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    if (verbose && error instanceof Error)
+      process.stderr.write(`${terminalSafe(error.stack ?? '', { multiline: true })}\n`);
     process.exitCode = 1;
   }
 }

@@ -111,6 +111,8 @@ describe('dispatch parse', () => {
 });
 
 describe('dispatch parse <url>', () => {
+  // The pages are served on 127.0.0.1, which the default address policy refuses.
+  const allow = { ALLOW_PRIVATE_URLS: 'true' };
   let server: Server;
   let base: string;
   beforeAll(async () => {
@@ -138,28 +140,29 @@ describe('dispatch parse <url>', () => {
   });
 
   it('fetches a page, decodes its declared charset and keeps its URL', async () => {
-    const result = await runCli(['parse', `${base}/story`, '--json']);
+    const result = await runCli(['parse', `${base}/story`, '--json'], { env: allow });
     expect(result.code, result.stderr).toBe(0);
     const article = JSON.parse(result.stdout);
     expect(article.title).toBe('Café wins award');
     expect(article.url).toBe(`${base}/story`);
   });
   it('E_FETCH_STATUS for a non-2xx answer', async () => {
-    expectFailure(await runCli(['parse', `${base}/missing`]), 'E_FETCH_STATUS', /answered 404/);
+    expectFailure(await runCli(['parse', `${base}/missing`], { env: allow }), 'E_FETCH_STATUS', /answered 404/);
   });
   it('E_FETCH_TIMEOUT when the server does not answer in time', async () => {
-    const result = await runCli(['parse', `${base}/slow`], { env: { FETCH_TIMEOUT_MS: '300' } });
+    const result = await runCli(['parse', `${base}/slow`], { env: { ...allow, FETCH_TIMEOUT_MS: '300' } });
     expectFailure(result, 'E_FETCH_TIMEOUT', /within 300 ms/);
   });
   it('E_FETCH_FAILED for a refused connection', async () => {
     const port = await freePort();
-    expectFailure(await runCli(['parse', `http://127.0.0.1:${port}/x`]), 'E_FETCH_FAILED', /ECONNREFUSED/);
+    const result = await runCli(['parse', `http://127.0.0.1:${port}/x`], { env: allow });
+    expectFailure(result, 'E_FETCH_FAILED', /ECONNREFUSED/);
   });
   it('E_URL_INVALID for a URL that is not http(s)', async () => {
     expectFailure(await runCli(['parse', 'ftp://example.com/story.txt']), 'E_URL_INVALID', /not an http\(s\) URL/);
   });
   it('E_INPUT_TOO_LARGE for a page over the limit', async () => {
-    const result = await runCli(['parse', `${base}/story`], { env: { MAX_INPUT_BYTES: '64' } });
+    const result = await runCli(['parse', `${base}/story`], { env: { ...allow, MAX_INPUT_BYTES: '64' } });
     expectFailure(result, 'E_INPUT_TOO_LARGE');
   });
 });

@@ -6,6 +6,7 @@ import { DispatchError, isDispatchError } from '../../src/errors.js';
 import { articleId } from '../../src/ingest/article-id.js';
 import { decodeInput } from '../../src/ingest/decode-input.js';
 import { parseArticle } from '../../src/ingest/parse-article.js';
+import { terminalSafe } from '../../src/text/terminal-safe.js';
 import { type CommandContext, openContext } from '../context.js';
 import { progressBar } from '../progress-bar.js';
 
@@ -29,7 +30,11 @@ async function prepare(input: string, ctx: CommandContext, now: Date, publishedN
     return { id: articleId(input, '', ''), data: { url: input, source: input, receivedAt, publishedAt }, label: input };
   }
   const { config } = ctx;
-  const source = await readSource(input, { maxBytes: config.MAX_INPUT_BYTES, timeoutMs: config.FETCH_TIMEOUT_MS });
+  const source = await readSource(input, {
+    maxBytes: config.MAX_INPUT_BYTES,
+    timeoutMs: config.FETCH_TIMEOUT_MS,
+    allowPrivate: config.ALLOW_PRIVATE_URLS,
+  });
   const text = decodeInput(source.bytes, { charset: source.charset, maxBytes: config.MAX_INPUT_BYTES, source: input });
   const article = parseArticle(text, { receivedAt: now, format: source.format, source: input });
   return {
@@ -42,9 +47,13 @@ async function prepare(input: string, ctx: CommandContext, now: Date, publishedN
 export interface EnqueueReport {
   added: string[];
   duplicates: string[];
+  /** One line per input that was not enqueued: `path: E_CODE: message`. */
   failed: string[];
   feeds: string[];
 }
+
+/** What main.ts exits with for bad input: some inputs were skipped. */
+const EXIT_BAD_INPUT = 2;
 
 /** Adds ingest jobs (job id from the article id), skipping articles already stored or queued. */
 export async function enqueueArticles(
@@ -54,7 +63,11 @@ export async function enqueueArticles(
   now = new Date(),
 ): Promise<EnqueueReport> {
   const report: EnqueueReport = { added: [], duplicates: [], failed: [], feeds: [] };
-  const files = await expandInputs(inputs, { urls: true });
+  // A missing path or an unreadable folder is one more bad input: reported, and the rest go on.
+  const files = await expandInputs(inputs, {
+    urls: true,
+    onError: (input, error) => report.failed.push(`${input}: ${error.code}: ${error.message}`),
+  });
   const bar = progressBar('enqueue');
   const prepared: Prepared[] = [];
   for (const [i, input] of files.entries()) {
@@ -97,12 +110,13 @@ export async function enqueueCommand(inputs: string[], options: EnqueueOptions):
   const ctx = await openContext();
   try {
     const report = await enqueueArticles(ctx, inputs, options);
-    for (const line of report.failed) process.stderr.write(`skipped ${line}\n`);
+    for (const line of report.failed) process.stderr.write(`skipped ${terminalSafe(line)}\n`);
     process.stdout.write(
       `${report.added.length} new, ${report.duplicates.length} duplicate(s) (already stored or queued)` +
         `${report.failed.length ? `, ${report.failed.length} skipped (bad input, above)` : ''}` +
         `${report.feeds.length ? `; polling ${report.feeds.length} feed(s)` : ''}\n`,
     );
+    if (report.failed.length) process.exitCode = EXIT_BAD_INPUT;
   } finally {
     await ctx.close();
   }

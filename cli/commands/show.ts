@@ -3,6 +3,7 @@ import { PROJECT_ROOT } from '../../io/paths.js';
 import { loadSampleRecipient } from '../../io/sample-recipient.js';
 import { DispatchError } from '../../src/errors.js';
 import { personalize } from '../../src/newsletter/personalize.js';
+import { terminalSafe, terminalSafeJson } from '../../src/text/terminal-safe.js';
 import { openContext } from '../context.js';
 import { formatArticle } from '../format-article.js';
 import { formatPost } from '../format-post.js';
@@ -21,20 +22,22 @@ export async function showCommand(id: string, options: { json?: boolean }): Prom
           `no stored issue for ${id} (issues: ${(await ctx.store.listIssues()).join(', ') || 'none'})`,
         );
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(stored, null, 2)}\n`);
+        process.stdout.write(`${terminalSafeJson(stored)}\n`);
         return;
       }
       const { issue } = stored;
       const recipient = loadSampleRecipient(ctx.config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates'));
       process.stdout.write(
         [
-          `${issue.subject}`,
-          `week ${issue.week} · ${issue.articleCount} article(s) · ${stored.bytes} bytes · built ${stored.builtAt}` +
-            `${stored.sentAt ? ` · sent ${stored.sentAt}` : ''}`,
-          ...stored.warnings.map((w) => `warning: ${w}`),
-          `(personalized for the sample recipient ${recipient.email})`,
+          terminalSafe(issue.subject),
+          terminalSafe(
+            `week ${issue.week} · ${issue.articleCount} article(s) · ${stored.bytes} bytes · built ${stored.builtAt}` +
+              `${stored.sentAt ? ` · sent ${stored.sentAt}` : ''}`,
+          ),
+          ...stored.warnings.map((w) => `warning: ${terminalSafe(w)}`),
+          `(personalized for the sample recipient ${terminalSafe(recipient.email)})`,
           '',
-          personalize(stored, recipient).text,
+          terminalSafe(personalize(stored, recipient).text, { multiline: true }),
         ].join('\n'),
       );
       return;
@@ -43,7 +46,7 @@ export async function showCommand(id: string, options: { json?: boolean }): Prom
     if (!article) throw new DispatchError('E_NOT_FOUND', `no stored article with id ${id}`);
     const social = await ctx.store.getSocial(id);
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ article, social }, null, 2)}\n`);
+      process.stdout.write(`${terminalSafeJson({ article, social })}\n`);
       return;
     }
     process.stdout.write(formatArticle(article));

@@ -1,5 +1,6 @@
 import { createSendLedger, type SendRecord } from '../../io/send-ledger.js';
 import { JOB_STATES, type QueueReport, queueReport } from '../../jobs/queue-report.js';
+import { terminalSafe, terminalSafeJson } from '../../src/text/terminal-safe.js';
 import { openContext } from '../context.js';
 import { describeSend } from './send.js';
 
@@ -25,11 +26,11 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
       if (record) report.sends.push(record);
     }
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`${terminalSafeJson(report)}\n`);
       return;
     }
     const lines = [
-      `Redis ${report.redis}`,
+      `Redis ${terminalSafe(report.redis)}`,
       '',
       `${'queue'.padEnd(12)}${JOB_STATES.map((s) => s.padStart(12)).join('')}`,
     ];
@@ -42,15 +43,18 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
       const how = s.pattern
         ? `cron "${s.pattern}"${s.tz ? ` ${s.tz}` : ''}`
         : `every ${Math.round((s.every ?? 0) / 60000)} min`;
-      lines.push(`  ${s.queue}/${s.id}: next ${s.next ?? '?'} (${how})`);
+      lines.push(terminalSafe(`  ${s.queue}/${s.id}: next ${s.next ?? '?'} (${how})`));
     }
     lines.push('', 'Latest failures:');
     if (report.failures.length === 0) lines.push('  none');
-    for (const f of report.failures.slice(0, 10)) lines.push(`  ${f.at ?? '?'} ${f.queue} ${f.jobId}: ${f.reason}`);
+    // A failure's reason quotes the input that failed (a file name, a title): one line, shown, never obeyed.
+    for (const f of report.failures.slice(0, 10)) {
+      lines.push(terminalSafe(`  ${f.at ?? '?'} ${f.queue} ${f.jobId}: ${f.reason}`));
+    }
     lines.push('', `Stored: ${report.store.articles} article(s); issues: ${report.store.issues.join(', ') || 'none'}`);
     lines.push('', 'Sends:');
     if (report.sends.length === 0) lines.push('  none');
-    for (const record of report.sends) lines.push(`  ${describeSend(record)}`);
+    for (const record of report.sends) lines.push(`  ${terminalSafe(describeSend(record))}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await ctx.close();

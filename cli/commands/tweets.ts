@@ -9,6 +9,7 @@ import { parseArticle } from '../../src/ingest/parse-article.js';
 import { composePosts } from '../../src/social/compose-posts.js';
 import { tweetsForRecord } from '../../src/social/tweets-for-record.js';
 import { summarize } from '../../src/summarize/summarize.js';
+import { terminalSafe, terminalSafeJson } from '../../src/text/terminal-safe.js';
 import { formatPost } from '../format-post.js';
 import { progressBar } from '../progress-bar.js';
 
@@ -25,7 +26,11 @@ export async function tweetsCommand(input: string | undefined, options: TweetsOp
   if (options.jsonl) return await tweetsJsonl(options.jsonl, options.out, config);
   if (!input) throw new DispatchError('E_INPUT_NOT_FOUND', 'give an article (file, URL or -) or --jsonl IN --out OUT');
 
-  const source = await readSource(input, { maxBytes: config.MAX_INPUT_BYTES, timeoutMs: config.FETCH_TIMEOUT_MS });
+  const source = await readSource(input, {
+    maxBytes: config.MAX_INPUT_BYTES,
+    timeoutMs: config.FETCH_TIMEOUT_MS,
+    allowPrivate: config.ALLOW_PRIVATE_URLS,
+  });
   const article = parseArticle(source.bytes, {
     receivedAt: new Date(),
     format: options.format ?? source.format,
@@ -37,9 +42,9 @@ export async function tweetsCommand(input: string | undefined, options: TweetsOp
   const summary = summarize(article);
   const posts = composePosts(article, summary, config);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ id: article.id, summary, posts }, null, 2)}\n`);
+    process.stdout.write(`${terminalSafeJson({ id: article.id, summary, posts })}\n`);
   } else {
-    process.stdout.write(`${article.title}\n\n${posts.map(formatPost).join('\n')}`);
+    process.stdout.write(`${terminalSafe(article.title)}\n\n${posts.map(formatPost).join('\n')}`);
   }
 }
 
@@ -80,9 +85,9 @@ async function tweetsJsonl(inPath: string, outPath: string | undefined, config: 
   out.end();
   await once(out, 'finish');
   bar.done();
-  for (const message of bad) process.stderr.write(`${message}\n`);
+  for (const message of bad) process.stderr.write(`${terminalSafe(message)}\n`);
   process.stdout.write(
-    `wrote ${written} records with ${postCount} posts to ${outPath}: ` +
+    `wrote ${written} records with ${postCount} posts to ${terminalSafe(outPath)}: ` +
       `${invalid === 0 ? 'all posts valid' : `${invalid} posts INVALID`}` +
       `${bad.length ? `; skipped ${bad.length} bad line(s), listed above` : ''}\n`,
   );

@@ -57,6 +57,16 @@ interface Draft {
   attribution?: string | null;
 }
 
+/** Text that cleans to something visible, or null: an invisible value counts as absent, so the next source is tried. */
+function clean(value: string | null | undefined): string | null {
+  return value ? cleanText(value) || null : null;
+}
+
+/** A JSON field as given, or undefined when it is absent or invisible. */
+function given(value: string | undefined): string | undefined {
+  return value !== undefined && clean(value) !== null ? value : undefined;
+}
+
 function fromJson(text: string, options: ParseArticleOptions, source: string): Draft {
   const json = readJson(text, source);
   let draft: Draft;
@@ -67,7 +77,7 @@ function fromJson(text: string, options: ParseArticleOptions, source: string): D
     draft = { ...readText(json.text, source), metadata: { ...EMPTY_METADATA } };
   } else {
     const body = json.body ?? json.article ?? [];
-    const paragraphs = Array.isArray(body) ? body : body.split(/\n+/);
+    const paragraphs = Array.isArray(body) ? body : body.split(/[\r\n]+/);
     draft = { title: null, blocks: paragraphs.map((p) => ({ text: p })), metadata: { ...EMPTY_METADATA } };
   }
   const image: ArticleImage | null =
@@ -77,18 +87,19 @@ function fromJson(text: string, options: ParseArticleOptions, source: string): D
         ? { url: json.image.url, alt: json.image.alt ?? null }
         : null;
   const m = draft.metadata;
+  const title = given(json.title);
   return {
     ...draft,
-    title: json.title ?? draft.title,
-    attribution: json.attribution ?? null,
+    title: title ?? draft.title,
+    attribution: given(json.attribution) ?? null,
     metadata: {
-      title: json.title ?? m.title,
-      url: json.url ?? m.url,
-      description: json.description ?? m.description,
-      byline: json.byline ?? json.author ?? m.byline,
-      publishedAt: json.publishedAt ?? m.publishedAt,
-      siteName: json.siteName ?? m.siteName,
-      language: json.language ?? m.language,
+      title: title ?? m.title,
+      url: given(json.url) ?? m.url,
+      description: given(json.description) ?? m.description,
+      byline: given(json.byline) ?? given(json.author) ?? m.byline,
+      publishedAt: given(json.publishedAt) ?? m.publishedAt,
+      siteName: given(json.siteName) ?? m.siteName,
+      language: given(json.language) ?? m.language,
       image: image ?? m.image,
     },
   };
@@ -111,7 +122,9 @@ export function parseArticle(input: string | Uint8Array, options: ParseArticleOp
     draft = { ...html, title: html.metadata.title };
   } else draft = { ...readText(text, source), metadata: { ...EMPTY_METADATA } };
 
-  let title = draft.title ? cleanText(draft.title) : '';
+  // Every string of the Article goes through cleanText (controls, bidi and invisible characters
+  // removed), here or in the readers and structureBlocks; a title with nothing visible is no title.
+  let title = clean(draft.title) ?? '';
   if (!title && !options.titleFromBody) throw new DispatchError('E_ARTICLE_NO_TITLE', `${source}: no title found`);
 
   const body = structureBlocks(draft.blocks, options.rules ?? BOILERPLATE_RULES);
@@ -135,13 +148,13 @@ export function parseArticle(input: string | Uint8Array, options: ParseArticleOp
     id: articleId(url, title, paragraphs.join('\n')),
     title,
     url,
-    description: m.description ? cleanText(m.description) : (sentences[0] ?? null),
-    byline: m.byline ? cleanText(m.byline) : body.byline,
-    attribution: draft.attribution ?? body.attribution,
-    siteName: m.siteName,
+    description: clean(m.description) ?? sentences[0] ?? null,
+    byline: clean(m.byline) ?? body.byline,
+    attribution: clean(draft.attribution) ?? body.attribution,
+    siteName: clean(m.siteName),
     publishedAt: isoDateOrNull(m.publishedAt) ?? options.receivedAt.toISOString(),
-    language: m.language,
-    image: imageUrl ? { url: imageUrl, alt: m.image?.alt ? cleanText(m.image.alt) : null } : null,
+    language: clean(m.language),
+    image: imageUrl ? { url: imageUrl, alt: clean(m.image?.alt) } : null,
     sections: body.sections,
     sentences,
     quotes: extractQuotes(paragraphs),

@@ -8,9 +8,11 @@ export function normalizeAddress(raw: string): string | null {
     .replace(/^mailto:/i, '')
     .toLowerCase();
   if (address.length > 254) return null;
-  const match = /^([^@\s"(),:;<>[\]\\]+)@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)$/.exec(
-    address,
-  );
+  // Control and bidi characters are no part of any address (RFC 5321, RFC 6531), only of forgeries.
+  const match =
+    /^([^@\s"(),:;<>[\]\\\p{Cc}\u202a-\u202e\u2066-\u2069]+)@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)$/u.exec(
+      address,
+    );
   if (!match || (match[1] as string).length > 64 || /^\.|\.\.|\.$/.test(match[1] as string)) return null;
   return address;
 }

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { normalizeAddress } from './normalize-address.js';
 
 /** A subscriber as an import file gives it. */
@@ -9,33 +10,84 @@ export interface SubscriberInput {
 
 export interface ParsedSubscribers {
   subscribers: SubscriberInput[];
-  /** Lines that are not subscribers, with their line numbers. */
+  /** Rows that are not subscribers, with the line each starts on. */
   rejected: { line: number; reason: string }[];
   /** Addresses that appeared more than once (merged into one). */
   duplicates: number;
 }
 
-/** Splits one CSV line (RFC 4180 quoting: "a, b" and "" inside quotes). */
-function csvCells(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i] as string;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += c;
+interface Row {
+  line: number;
+  record: Record<string, unknown>;
+}
+
+/** Why csv-parse gave up on a record, in the words of someone fixing the file. */
+const CSV_ERRORS: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted cell is never closed (a " is missing), so the rest of the file was read into it',
+};
+
+/**
+ * CSV rows (RFC 4180: quoted cells may hold commas, doubled quotes and line breaks), with the line
+ * each row starts on; a row whose cell count differs from the header's is rejected, not guessed at.
+ */
+function csvRows(text: string, rejected: ParsedSubscribers['rejected']): Row[] {
+  const records: { line: number; cells: string[] }[] = [];
+  let lastLine = 0;
+  // Line ends are made LF first: csv-parse counts a CRLF inside a quoted cell as two lines, and a
+  // line break inside a cell should read the same whichever system wrote the file.
+  parse(text.replace(/\r\n?/g, '\n'), {
+    bom: true,
+    // A stray quote inside an unquoted cell is text, as spreadsheets read it; without this, one
+    // bad cell would make the parser lose every row after it.
+    relax_quotes: true,
+    ltrim: true,
+    relax_column_count: true,
+    skip_records_with_error: true,
+    on_record: (cells: string[], context) => {
+      records.push({ line: lastLine + 1, cells: cells.map((c) => c.trim()) });
+      lastLine = context.lines;
+      return undefined;
+    },
+    on_skip: (error) => {
+      const reason = (error && CSV_ERRORS[error.code]) ?? `not a CSV row (${error?.message ?? 'unreadable'})`;
+      rejected.push({ line: lastLine + 1, reason });
+      const end = error?.lines;
+      lastLine = typeof end === 'number' ? end : lastLine + 1;
+      return undefined;
+    },
+  });
+  const [first, ...rest] = records;
+  const header = (first?.cells ?? []).map((h) => h.toLowerCase());
+  if (!header.includes('email')) {
+    rejected.push({ line: first?.line ?? 1, reason: 'no "email" column in the header' });
+    return [];
   }
-  cells.push(cell);
-  return cells.map((v) => v.trim());
+  const rows: Row[] = [];
+  for (const { line, cells } of rest) {
+    if (cells.every((c) => c === '')) continue;
+    if (cells.length !== header.length) {
+      rejected.push({ line, reason: `${cells.length} cell(s) where the header has ${header.length}` });
+      continue;
+    }
+    rows.push({ line, record: Object.fromEntries(header.map((h, j) => [h, cells[j]])) });
+  }
+  return rows;
+}
+
+function jsonRows(text: string, rejected: ParsedSubscribers['rejected']): Row[] {
+  const rows: Row[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (value && typeof value === 'object' && !Array.isArray(value))
+        rows.push({ line: i + 1, record: value as Record<string, unknown> });
+      else rejected.push({ line: i + 1, reason: 'not a JSON object' });
+    } catch {
+      rejected.push({ line: i + 1, reason: 'invalid JSON' });
+    }
+  });
+  return rows;
 }
 
 /**
@@ -44,31 +96,9 @@ function csvCells(line: string): string[] {
  * normalized; a repeated address is merged into one (later non-empty fields win).
  */
 export function parseSubscribers(text: string, format: 'csv' | 'jsonl'): ParsedSubscribers {
-  const lines = text.replace(/^\ufeff/, '').split(/\r?\n/);
   const rejected: ParsedSubscribers['rejected'] = [];
-  const rows: { line: number; record: Record<string, unknown> }[] = [];
-  if (format === 'csv') {
-    const header = csvCells(lines[0] ?? '').map((h) => h.toLowerCase());
-    if (!header.includes('email'))
-      return { subscribers: [], rejected: [{ line: 1, reason: 'no "email" column in the header' }], duplicates: 0 };
-    lines.slice(1).forEach((line, i) => {
-      if (!line.trim()) return;
-      const cells = csvCells(line);
-      rows.push({ line: i + 2, record: Object.fromEntries(header.map((h, j) => [h, cells[j] ?? ''])) });
-    });
-  } else {
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      try {
-        const value = JSON.parse(line) as unknown;
-        if (value && typeof value === 'object' && !Array.isArray(value))
-          rows.push({ line: i + 1, record: value as Record<string, unknown> });
-        else rejected.push({ line: i + 1, reason: 'not a JSON object' });
-      } catch {
-        rejected.push({ line: i + 1, reason: 'invalid JSON' });
-      }
-    });
-  }
+  const body = text.replace(/^\ufeff/, '');
+  const rows = format === 'csv' ? csvRows(body, rejected) : jsonRows(body, rejected);
   const byEmail = new Map<string, SubscriberInput>();
   let duplicates = 0;
   for (const { line, record } of rows) {
