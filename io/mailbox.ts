@@ -4,6 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { listen } from './listen.js';
 
 export interface MailboxServer {
   port: number;
@@ -28,7 +29,13 @@ export interface MailboxMessage {
  * .eml file under `dir`. No TLS (its built-in certificate has expired) and no auth: it listens
  * on loopback only.
  */
-export async function startMailbox(options: { dir: string; port: number; host?: string }): Promise<MailboxServer> {
+export async function startMailbox(options: {
+  dir: string;
+  port: number;
+  host?: string;
+  /** Who listens and the setting that chooses the port, for the E_PORT_IN_USE line. */
+  listenAs?: { what: string; setting: string };
+}): Promise<MailboxServer> {
   mkdirSync(options.dir, { recursive: true });
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -44,15 +51,16 @@ export async function startMailbox(options: { dir: string; port: number; host?: 
       });
     },
   });
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => done());
-  });
-  // After it listens, a client that drops its connection (a killed worker) is not the mailbox's problem.
+  // smtp-server re-emits its socket's errors: the listen error is handled by listen(), and after it
+  // listens, a client that drops its connection (a killed worker) is not the mailbox's problem.
   server.on('error', () => {});
-  const address = server.server.address();
+  const address = await listen(server.server, {
+    host: options.host ?? '127.0.0.1',
+    port: options.port,
+    ...(options.listenAs ?? { what: 'the local mailbox', setting: "SMTP_URL's port" }),
+  });
   return {
-    port: typeof address === 'object' && address ? address.port : options.port,
+    port: address.port,
     close: () => new Promise<void>((done) => server.close(() => done())),
   };
 }

@@ -24,16 +24,43 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e
 /** A page reloads itself on the server's events of this kind: template edits, or new mail. */
 type LiveReload = 'templates' | 'mailbox';
 
+/** Where the pages' one script is served: the CSP allows scripts from the preview's own origin only. */
+export const SCRIPT_PATH = '/preview.js';
+
+/**
+ * The pages' script, served at {@link SCRIPT_PATH} rather than inline (the CSP allows no inline
+ * script): live reload, and on an issue page the width, dark-mode and tab controls.
+ */
+export const PREVIEW_SCRIPT = `const live = document.body.dataset.liveReload;
+if (live) new EventSource('/events').addEventListener(live, () => location.reload());
+const toolbar = document.querySelector('.toolbar[data-email-src]');
+if (toolbar) {
+  const state = Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
+  const frame = document.getElementById('email');
+  const apply = () => {
+    document.querySelectorAll('[data-width]').forEach(b => b.setAttribute('aria-pressed', String(b.dataset.width === (state.width || '600'))));
+    if (frame) frame.style.width = (state.width || '600') + 'px';
+    const dark = state.dark === '1';
+    document.getElementById('dark').setAttribute('aria-pressed', String(dark));
+    const src = toolbar.dataset.emailSrc + (dark ? '?scheme=dark' : '');
+    if (frame && !frame.src.endsWith(src)) frame.src = src;
+    const tab = state.tab || 'email';
+    document.querySelectorAll('[data-tab]').forEach(b => b.setAttribute('aria-selected', String(b.dataset.tab === tab)));
+    document.querySelectorAll('[data-panel]').forEach(p => p.hidden = p.dataset.panel !== tab);
+    history.replaceState(null, '', '#' + new URLSearchParams(state));
+  };
+  document.querySelectorAll('[data-width]').forEach(b => b.onclick = () => { state.width = b.dataset.width; apply(); });
+  document.getElementById('dark').onclick = () => { state.dark = state.dark === '1' ? '0' : '1'; apply(); };
+  document.querySelectorAll('[data-tab]').forEach(b => b.onclick = () => { state.tab = b.dataset.tab; apply(); });
+  apply();
+}
+`;
+
 export function layout(title: string, body: Raw, options: { liveReload?: LiveReload } = {}): string {
-  const reload = options.liveReload
-    ? raw(
-        `<script>new EventSource('/events').addEventListener('${options.liveReload}',()=>location.reload());</script>`,
-      )
-    : '';
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${title} · Dispatch preview</title><style>${raw(STYLE)}</style></head><body>
+<title>${title} · Dispatch preview</title><style>${raw(STYLE)}</style><script src="${SCRIPT_PATH}" defer></script></head><body${options.liveReload ? html` data-live-reload="${options.liveReload}"` : ''}>
 <header><strong><a href="/">Dispatch preview</a></strong><a href="/">Issues &amp; articles</a><a href="/mailbox">Mailbox</a><a href="/queues">Queues</a></header>
-<main>${body}</main>${reload}</body></html>`.value;
+<main>${body}</main></body></html>`.value;
 }
 
 export function indexPage(issues: string[], articles: Article[]): string {
@@ -63,6 +90,10 @@ export interface IssueView {
   checks: Check[];
   posts: { title: string; posts: Post[] }[];
   flash?: string;
+  /** The token the send-test form carries (the server refuses a POST without it). */
+  formToken: string;
+  /** Most addresses one test send may name (TEST_SEND_MAX_RECIPIENTS). */
+  maxRecipients: number;
 }
 
 export function issuePage(view: IssueView): string {
@@ -74,7 +105,7 @@ export function issuePage(view: IssueView): string {
 <p>${view.week} · ${stored.issue.articleCount} articles · built ${stored.builtAt}${stored.sentAt ? ` · sent ${stored.sentAt}` : ''}</p>
 ${view.flash ? html`<p class="flash">${view.flash}</p>` : ''}
 <div class="cols"><section style="flex:1 1 auto">
-<div class="toolbar"><button data-width="600" aria-pressed="true">Desktop 600</button> <button data-width="375" aria-pressed="false">Mobile 375</button>
+<div class="toolbar" data-email-src="/issues/${view.week}/email.html"><button data-width="600" aria-pressed="true">Desktop 600</button> <button data-width="375" aria-pressed="false">Mobile 375</button>
 <button id="dark" aria-pressed="false">Dark mode</button></div>
 <div class="tabs" role="tablist" style="margin-top:10px"><button role="tab" data-tab="email" aria-selected="true">Email</button>
 <button role="tab" data-tab="html">HTML</button> <button role="tab" data-tab="text">Text</button> <button role="tab" data-tab="mjml">MJML</button> <button role="tab" data-tab="posts">Posts</button></div>
@@ -92,29 +123,10 @@ ${
       (c) =>
         html`<tr><td class="${c.ok ? 'ok' : 'bad'}">${c.ok ? '✓' : '✗'}</td><td><strong>${c.name}</strong><br><small>${c.detail}</small></td></tr>`,
     )}</table>
-<h2>Send test</h2><form method="post" action="/issues/${view.week}/send-test">
-<label>To (comma-separated)<br><input name="to" id="send-to" type="text" style="width:100%" required></label>
+<h2>Send test</h2><form method="post" action="/issues/${view.week}/send-test"><input type="hidden" name="token" value="${view.formToken}">
+<label>To (comma-separated, at most ${view.maxRecipients})<br><input name="to" id="send-to" type="text" style="width:100%" required></label>
 <p><button type="submit">Send test</button></p></form></section></div>
-<script>
-const state = Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
-const frame = document.getElementById('email');
-function apply() {
-  document.querySelectorAll('[data-width]').forEach(b => b.setAttribute('aria-pressed', String(b.dataset.width === (state.width || '600'))));
-  if (frame) frame.style.width = (state.width || '600') + 'px';
-  const dark = state.dark === '1';
-  document.getElementById('dark').setAttribute('aria-pressed', String(dark));
-  const src = '/issues/${raw(view.week)}/email.html' + (dark ? '?scheme=dark' : '');
-  if (frame && !frame.src.endsWith(src)) frame.src = src;
-  const tab = state.tab || 'email';
-  document.querySelectorAll('[data-tab]').forEach(b => b.setAttribute('aria-selected', String(b.dataset.tab === tab)));
-  document.querySelectorAll('[data-panel]').forEach(p => p.hidden = p.dataset.panel !== tab);
-  history.replaceState(null, '', '#' + new URLSearchParams(state));
-}
-document.querySelectorAll('[data-width]').forEach(b => b.onclick = () => { state.width = b.dataset.width; apply(); });
-document.getElementById('dark').onclick = () => { state.dark = state.dark === '1' ? '0' : '1'; apply(); };
-document.querySelectorAll('[data-tab]').forEach(b => b.onclick = () => { state.tab = b.dataset.tab; apply(); });
-apply();
-</script>`,
+`,
     { liveReload: 'templates' },
   );
 }

@@ -1,5 +1,6 @@
 import { watch } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listen } from '../io/listen.js';
 import { loadTemplates } from '../io/load-templates.js';
 import { listMailbox } from '../io/mailbox.js';
 import { loadSampleRecipient } from '../io/sample-recipient.js';
@@ -12,8 +13,18 @@ import { escapeHtml } from '../src/newsletter/escape-for-template.js';
 import { personalize } from '../src/newsletter/personalize.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
 import { renderIssue } from '../src/newsletter/render-issue.js';
-import { articlePage, indexPage, issuePage, mailboxPage, messagePage, notFoundPage } from './pages.js';
+import {
+  articlePage,
+  indexPage,
+  issuePage,
+  mailboxPage,
+  messagePage,
+  notFoundPage,
+  PREVIEW_SCRIPT,
+  SCRIPT_PATH,
+} from './pages.js';
 import { queuesPage } from './queues-page.js';
+import { admit, createFormTokens } from './request-gate.js';
 
 export interface PreviewOptions {
   config: Config;
@@ -25,7 +36,31 @@ export interface PreviewOptions {
   port: number;
   /** Queues test sends of a week's issue (what `dispatch send-test` does). */
   sendTest(week: string, addresses: string[]): Promise<string>;
+  /**
+   * Who is listening and the setting that chooses the port, for the one line shown when the port
+   * is taken. @defaultValue `{ what: 'dispatch preview', setting: 'PREVIEW_PORT' }`
+   */
+  listenAs?: { what: string; setting: string };
 }
+
+/** Largest form body the preview reads. */
+export const PREVIEW_BODY_BYTES = 16 * 1024;
+/** Longest a form body may take to arrive. */
+export const PREVIEW_BODY_TIMEOUT_MS = 10_000;
+
+/**
+ * The preview pages' policy: scripts only from the preview itself (no inline script), the issue's
+ * email framed from the same origin, EventSource to /events, forms posted back to the preview,
+ * and no framing by other sites. Inline styles stay allowed (the pages and emails use them);
+ * images may come from anywhere, as an email's do in a mail client.
+ */
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data: https: http:; " +
+  "frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'";
+/** The email frame: no script at all, its images and styles, framed only by the preview. */
+const EMAIL_CSP =
+  "default-src 'none'; img-src data: https: http:; style-src 'unsafe-inline' https:; font-src data: https:; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 export interface PreviewServer {
   url: string;
@@ -37,33 +72,43 @@ const WEEK = /^\/issues\/(\d{4}-W\d{2})(\/email\.html|\/send-test)?$/;
 const ARTICLE = /^\/articles\/([0-9a-f]{16})$/;
 const MESSAGE = /^\/mailbox\/(\d+-[0-9a-f]{8})$/;
 
-function send(res: ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8'): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type = 'text/html; charset=utf-8',
+  csp = PAGE_CSP,
+): void {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with the
+    // pages' own form posts, and the gate could not tell them from a sandboxed frame's. Other
+    // sites still get no Referer (the mailbox's pages carry working unsubscribe links).
+    'referrer-policy': 'same-origin',
+    'x-frame-options': 'SAMEORIGIN',
+    'content-security-policy': csp,
   });
   res.end(body);
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > 10_000) break;
-  }
-  return new URLSearchParams(body);
 }
 
 /**
  * The local preview: issues and articles from the store, each issue re-rendered with the
  * templates as they are now (so edits show at once, and an error shows in the page), checks,
  * test sends and the local mailbox. It serves only what its routes name; anything else is 404.
+ * Every request passes the gate in request-gate.ts first: Host check, and for a POST the
+ * same-origin check, form type, body limit and form token.
  */
 export async function startPreview(options: PreviewOptions): Promise<PreviewServer> {
   const { store, config } = options;
   const clients = new Set<ServerResponse>();
+  const tokens = createFormTokens();
+  const gate = {
+    hosts: { bound: options.host, names: config.PREVIEW_ALLOWED_HOSTS },
+    body: { maxBytes: PREVIEW_BODY_BYTES, timeoutMs: PREVIEW_BODY_TIMEOUT_MS },
+    tokens,
+  };
   const sample = loadSampleRecipient(options.templatesDir);
   const recipient = recipientFor(sample.email, sample.firstName, config);
 
@@ -97,8 +142,12 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const admitted = await admit(req, res, gate);
+    if (!admitted) return;
     const url = new URL(req.url ?? '/', 'http://preview.local');
     const path = url.pathname;
+    if (req.method === 'GET' && path === SCRIPT_PATH)
+      return send(res, 200, PREVIEW_SCRIPT, 'text/javascript; charset=utf-8');
     if (req.method === 'GET' && path === '/queues') return send(res, 200, await queuesPage(options.queues));
     if (req.method === 'GET' && path === '/') {
       const weeks = await store.listIssues();
@@ -119,8 +168,8 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     const week = WEEK.exec(path);
     if (week) {
       const [, id, sub] = week as unknown as [string, string, string | undefined];
-      if (req.method === 'POST' && sub === '/send-test') {
-        const to = (await readForm(req)).get('to') ?? '';
+      if (req.method === 'POST' && sub === '/send-test' && admitted.form) {
+        const to = admitted.form.get('to') ?? '';
         let flash: string;
         try {
           flash = await options.sendTest(
@@ -147,7 +196,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
         const body = dark
           ? view.render.html.replace(/@media\s*\(prefers-color-scheme:\s*dark\)/g, '@media all')
           : view.render.html;
-        return send(res, 200, body);
+        return send(res, 200, body, undefined, EMAIL_CSP);
       }
       const socials = await store.getSocials(
         [view.stored.issue.lead, ...view.stored.issue.cards].map((c) => c.articleId),
@@ -172,6 +221,8 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
                 }),
           posts: cards.map((c, i) => ({ title: c.title, posts: socials[i]?.posts ?? [] })),
           flash: url.searchParams.get('flash') ?? undefined,
+          formToken: tokens.tokenFor(`/issues/${id}/send-test`),
+          maxRecipients: config.TEST_SEND_MAX_RECIPIENTS,
         }),
       );
     }
@@ -199,6 +250,13 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     });
   });
 
+  // Listen first: a taken port then leaves no watcher behind to keep the process alive.
+  const address = await listen(server, {
+    host: options.host,
+    port: options.port,
+    ...(options.listenAs ?? { what: 'dispatch preview', setting: 'PREVIEW_PORT' }),
+  });
+
   // Live reload: a change under templates/ reloads issue pages; a new message, the mailbox page.
   const timers = new Map<string, NodeJS.Timeout>();
   const notify = (event: 'templates' | 'mailbox') => () => {
@@ -211,23 +269,24 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     );
   };
   const onTemplateChange = notify('templates');
-  const watchers = [
-    watch(options.templatesDir, { recursive: true }, () => {
-      templateGeneration++;
-      onTemplateChange();
-    }),
-  ];
+  const watchers: ReturnType<typeof watch>[] = [];
+  try {
+    watchers.push(
+      watch(options.templatesDir, { recursive: true }, () => {
+        templateGeneration++;
+        onTemplateChange();
+      }),
+    );
+  } catch (error) {
+    server.close();
+    throw error;
+  }
   try {
     watchers.push(watch(options.mailboxDir, notify('mailbox')));
   } catch {
     // No mailbox folder yet: nothing to watch.
   }
 
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(options.port, options.host, () => done());
-  });
-  const address = server.address() as { port: number };
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`,
     server,

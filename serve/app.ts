@@ -1,26 +1,39 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { readBody, refuseBody } from '../io/read-body.js';
 import type { SubscriberStore } from '../io/subscriber-store.js';
 import { html, type Raw } from '../preview/html.js';
 import type { Config } from '../src/config.js';
+import { hostAllowed, parseHost } from '../src/http/allowed-host.js';
 import { verifyUnsubscribeToken } from '../src/links/unsubscribe-token.js';
 
 export interface ServeOptions {
-  config: Pick<Config, 'SITE_NAME' | 'SITE_URL' | 'UNSUBSCRIBE_SECRET'>;
+  config: Pick<Config, 'SITE_NAME' | 'SITE_URL' | 'UNSUBSCRIBE_SECRET' | 'PUBLIC_URL'>;
   subscribers: SubscriberStore;
   host: string;
   port: number;
   now?: () => Date;
 }
 
+/** Largest body read: a one-click POST is `List-Unsubscribe=One-Click`, the page's form sends none. */
+export const SERVE_BODY_BYTES = 8 * 1024;
+/** Longest a body may take to arrive. */
+export const SERVE_BODY_TIMEOUT_MS = 10_000;
+
+/** No script, no framing (clickjacking of the unsubscribe button), forms back to this origin only. */
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  // The token in the URL is the reader's key to these pages: never send it on as a Referer.
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+};
+
 const ROUTE = /^\/(unsubscribe|preferences)\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
 function page(status: number, title: string, body: Raw, res: ServerResponse): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-  });
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' });
   res.end(
     html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${title}</title><style>body{font:16px/1.5 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;max-width:560px;margin:40px auto;padding:0 20px;color:#1a1a1a}
@@ -29,33 +42,36 @@ button{font:inherit;padding:10px 18px;background:#0b57d0;color:#fff;border:0;bor
   );
 }
 
-async function drain(req: IncomingMessage): Promise<string> {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > 4096) break;
-  }
-  return body;
-}
-
 /**
  * The small public app that sits behind the publisher's site: unsubscribe and preferences pages.
  * GET /unsubscribe/:token only asks (link scanners follow GETs); POST unsubscribes, from the
  * page's button or from a mail client's RFC 8058 one-click POST. A bad or forged token gets 400
- * and changes nothing.
+ * and changes nothing. It answers only to PUBLIC_URL's host, the bound address and the loopback
+ * names (403 otherwise), and reads at most SERVE_BODY_BYTES of a body (413). There is no Origin
+ * check: one-click POSTs come from mail providers' servers, cross-site by design, and the token
+ * is what authorizes them.
  */
 export function createServeApp(options: ServeOptions): Server {
   const { config, subscribers } = options;
   const now = options.now ?? (() => new Date());
   const site = config.SITE_NAME;
+  const hosts = { bound: options.host, names: [parseHost(new URL(config.PUBLIC_URL).host)?.hostname ?? ''] };
   return createServer((req, res) => {
     const handle = async () => {
+      if (!hostAllowed(req.headers.host, hosts)) {
+        res.writeHead(403, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+        return res.end('This host is not served here.\n');
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        // RFC 8058: the body is List-Unsubscribe=One-Click, form-encoded or multipart: any type is read.
+        const body = await readBody(req, { maxBytes: SERVE_BODY_BYTES, timeoutMs: SERVE_BODY_TIMEOUT_MS });
+        if (!body.ok) return refuseBody(res, body, SECURITY_HEADERS);
+      }
       const match = ROUTE.exec(new URL(req.url ?? '/', 'http://serve.local').pathname);
       if (!match) return page(404, 'Not found', html`<h1>Not found</h1>`, res);
       const [, kind, token] = match as unknown as [string, string, string];
       const email = verifyUnsubscribeToken(token, config.UNSUBSCRIBE_SECRET);
       if (!email) {
-        await drain(req);
         return page(
           400,
           'Invalid link',
@@ -64,7 +80,6 @@ export function createServeApp(options: ServeOptions): Server {
         );
       }
       if (req.method === 'POST' && kind === 'unsubscribe') {
-        await drain(req); // RFC 8058: List-Unsubscribe=One-Click, or the confirmation form
         await subscribers.suppress(email, now());
         return page(
           200,

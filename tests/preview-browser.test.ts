@@ -1,4 +1,6 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
@@ -74,6 +76,11 @@ describe('the preview server', () => {
 
   it('in a browser: mobile width, the text tab, a test send into the mailbox, a template edit shown live', async () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    // The pages work under their Content-Security-Policy: nothing they need is blocked.
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+    });
     await page.goto(`${preview.url}/issues/${WEEK}`);
     await page.getByRole('button', { name: 'Mobile 375' }).click();
     expect(await page.locator('#email').evaluate((el) => (el as HTMLElement).clientWidth)).toBe(375);
@@ -125,9 +132,47 @@ describe('the preview server', () => {
       )
       .toContain('The Weekly · No.');
 
+    expect(violations).toEqual([]);
     const shot = join(tmpdir(), `dispatch-preview-${process.pid}.png`);
     await page.screenshot({ path: shot, fullPage: false });
     console.log(`preview screenshot: ${shot}`);
     await page.close();
+  });
+
+  it('in a browser: a page of another origin that auto-submits a form to send-test is refused, nothing queued', async () => {
+    // What a page on a site the editor visits could do: a form POST to the preview, sent by the
+    // editor's own browser. Another port is another origin.
+    const target = `${preview.url}/issues/${WEEK}/send-test`;
+    const attacker: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(
+        `<!doctype html><form id="f" method="post" action="${target}" enctype="text/plain">` +
+          `<input name="to" value="victim@example.org"></form>` +
+          `<form id="g" method="post" action="${target}"><input name="to" value="victim@example.org">` +
+          `<input name="token" value="guess"></form>` +
+          `<script>document.getElementById(location.hash === '#g' ? 'g' : 'f').submit()</script>`,
+      );
+    });
+    await new Promise<void>((done) => attacker.listen(0, '127.0.0.1', done));
+    const attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
+    const states = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
+    const before = (await ctx.queues.send.getJobs([...states])).length;
+    const page = await browser.newPage();
+    try {
+      for (const hash of ['#f', '#g']) {
+        const answer = page.waitForResponse((r) => r.url() === target);
+        await page.goto(`${attackerUrl}${hash}`);
+        const response = await answer;
+        expect(response.status(), hash).toBe(403);
+        expect(response.request().headers().origin).toBe(attackerUrl.replace(/\/$/, ''));
+      }
+      const jobs = await ctx.queues.send.getJobs([...states]);
+      expect(jobs.filter((j) => j.data.to === 'victim@example.org')).toEqual([]);
+      expect(jobs.length).toBe(before);
+    } finally {
+      await page.close();
+      attacker.closeAllConnections();
+      await new Promise((done) => attacker.close(done));
+    }
   });
 });

@@ -4,7 +4,7 @@ import { createLogger } from '../../io/logger.js';
 import { startMailbox } from '../../io/mailbox.js';
 import { PROJECT_ROOT } from '../../io/paths.js';
 import { startWorker } from '../../jobs/run-worker.js';
-import { DispatchError } from '../../src/errors.js';
+import { isDispatchError } from '../../src/errors.js';
 import { isoWeekOf } from '../../src/newsletter/iso-week.js';
 import { openContext } from '../context.js';
 import { enqueueArticles } from './enqueue.js';
@@ -18,7 +18,7 @@ async function startLocalMailbox(smtpUrl: string, dataDir: string, say: (line: s
   try {
     return await startMailbox({ dir: mailboxDir(dataDir), port: Number(url.port || 25) });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    if (!isDispatchError(error, 'E_PORT_IN_USE')) throw error;
     say(`(something already listens on ${url.host}: using it as the mailbox)`);
     return null;
   }
@@ -38,23 +38,27 @@ export interface DevOptions {
 export async function devCommand(options: DevOptions): Promise<void> {
   const ctx = await openContext();
   const { config } = ctx;
-  // Quiet worker logs here: the summary below is what a newcomer needs.
-  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const worker = await startWorker({
-    config,
-    redisUrl: ctx.redisUrl,
-    logger,
-    templatesDir: config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates'),
-  });
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  const mailbox = await startLocalMailbox(config.SMTP_URL, config.DATA_DIR, say);
-  const preview = await previewOn(ctx, config, config.PREVIEW_HOST, config.PREVIEW_PORT).catch(
-    (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EADDRINUSE') throw error;
-      throw new DispatchError('E_PORT_IN_USE', `port ${config.PREVIEW_PORT} is taken: set PREVIEW_PORT to a free one`);
-    },
-  );
+  // Whatever started is closed, also when a later part fails (a taken PREVIEW_PORT): the command
+  // then ends with its one error line instead of hanging on an open worker or connection.
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let mailbox: Awaited<ReturnType<typeof startLocalMailbox>> = null;
+  let preview: Awaited<ReturnType<typeof previewOn>> | undefined;
   try {
+    // The preview's port first: it is the one most likely taken, and nothing else has started yet.
+    preview = await previewOn(ctx, config, config.PREVIEW_HOST, config.PREVIEW_PORT, {
+      what: 'npm start (dispatch dev) preview',
+      setting: 'PREVIEW_PORT',
+    });
+    // Quiet worker logs here: the summary below is what a newcomer needs.
+    const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+    worker = await startWorker({
+      config,
+      redisUrl: ctx.redisUrl,
+      logger,
+      templatesDir: config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates'),
+    });
+    mailbox = await startLocalMailbox(config.SMTP_URL, config.DATA_DIR, say);
     const examples = options.examples ?? join(PROJECT_ROOT, 'examples');
     const now = new Date();
     const report = await enqueueArticles(ctx, [examples], { publishedNow: true }, now);
@@ -93,9 +97,9 @@ export async function devCommand(options: DevOptions): Promise<void> {
       process.once('SIGTERM', done);
     });
   } finally {
-    await preview.close();
+    await preview?.close();
     await mailbox?.close();
-    await worker.close();
+    await worker?.close();
     await ctx.close();
   }
 }

@@ -25,7 +25,11 @@ export async function mailboxCommand(options: { list?: boolean }): Promise<void>
       `SMTP_URL points to ${url.host}, not to this machine: the local mailbox listens on 127.0.0.1`,
     );
   }
-  const server = await startMailbox({ dir, port: Number(url.port || 25) });
+  const server = await startMailbox({
+    dir,
+    port: Number(url.port || 25),
+    listenAs: { what: 'dispatch mailbox', setting: "SMTP_URL's port (SMTP_URL=smtp://127.0.0.1:PORT)" },
+  });
   process.stdout.write(
     `local mailbox on smtp://127.0.0.1:${server.port}, keeping messages in ${join(dir)}; Ctrl-C stops it\n`,
   );

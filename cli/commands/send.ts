@@ -4,6 +4,7 @@ import { PROJECT_ROOT } from '../../io/paths.js';
 import { createSendLedger, type SendRecord } from '../../io/send-ledger.js';
 import { createSubscriberStore } from '../../io/subscriber-store.js';
 import { DispatchError } from '../../src/errors.js';
+import { defaultSecretProblem } from '../../src/links/default-secret-problem.js';
 import { isoWeekOf, parseIsoWeek } from '../../src/newsletter/iso-week.js';
 import { openContext } from '../context.js';
 import { progressBar } from '../progress-bar.js';
@@ -46,6 +47,9 @@ export async function sendCommand(options: SendOptions): Promise<void> {
       process.stdout.write(`${flag}: ${status === 'paused' ? 'paused' : 'resumed'}\n`);
       return;
     }
+    // Links signed with the public default secret can be forged by anyone: no list send with it.
+    const problem = defaultSecretProblem(config);
+    if (problem) throw new DispatchError('E_SECRET_DEFAULT', problem);
     const week = options.week ?? isoWeekOf(new Date(), config.TZ);
     parseIsoWeek(week);
     const rate = options.rate ? Number(options.rate.replace(/\/s$/, '')) : 0;

@@ -1,0 +1,100 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type BodyLimits, readBody, refuseBody } from '../io/read-body.js';
+import { type HostPolicy, hostAllowed, parseHost } from '../src/http/allowed-host.js';
+
+/** The name of the hidden form field that carries a page's form token. */
+export const TOKEN_FIELD = 'token';
+
+const FORM = 'application/x-www-form-urlencoded';
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+/** What the gate lets through to the routes: for a state-changing request, its form. */
+export type Admitted = { form: URLSearchParams | null };
+
+/**
+ * Form tokens: an HMAC of the form's action path under a key made when the server starts. A page
+ * carries the token of each form it shows; a POST without the right one is refused. Only a page
+ * the preview served can know it (another origin cannot read the preview's pages), and a restart
+ * invalidates pages served before it.
+ */
+export function createFormTokens(): { tokenFor(path: string): string; verify(path: string, token: string): boolean } {
+  const key = randomBytes(32);
+  const tokenFor = (path: string) => createHmac('sha256', key).update(`POST ${path}`).digest('base64url');
+  return {
+    tokenFor,
+    verify(path, token) {
+      const expected = Buffer.from(tokenFor(path));
+      const given = Buffer.from(token);
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+  };
+}
+
+function refuse(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    connection: 'close',
+  });
+  res.end(`${text}\n`);
+}
+
+/**
+ * True when a state-changing request comes from one of the preview's own pages: its Origin is the
+ * preview's origin as the Host header names it (http or https, for a preview behind a TLS proxy),
+ * or, from a browser that sends no Origin, Sec-Fetch-Site says same-origin. `Origin: null`
+ * (sandboxed frames, some redirects) is not the preview.
+ */
+export function fromSameOrigin(req: IncomingMessage): boolean {
+  const host = parseHost(req.headers.host)?.host;
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    try {
+      const url = new URL(origin);
+      return host !== undefined && ['http:', 'https:'].includes(url.protocol) && url.host === host;
+    } catch {
+      return false;
+    }
+  }
+  return req.headers['sec-fetch-site'] === 'same-origin';
+}
+
+/**
+ * The preview's one gate, run before any route: the Host check (DNS rebinding), then for every
+ * method but GET and HEAD the same-origin check, the form's media type, the body limit and the
+ * form token of the path. Answers a refused request itself and returns null; otherwise returns
+ * what the routes need.
+ */
+export async function admit(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rules: { hosts: HostPolicy; body: BodyLimits; tokens: ReturnType<typeof createFormTokens> },
+): Promise<Admitted | null> {
+  if (!hostAllowed(req.headers.host, rules.hosts)) {
+    refuse(
+      res,
+      403,
+      `The preview does not answer to the host "${req.headers.host ?? ''}". To reach it by that name, add the name to PREVIEW_ALLOWED_HOSTS.`,
+    );
+    return null;
+  }
+  if (SAFE_METHODS.has(req.method ?? 'GET')) return { form: null };
+  if (!fromSameOrigin(req)) {
+    refuse(res, 403, 'Refused: this request does not come from a page of the preview (Origin).');
+    return null;
+  }
+  const body = await readBody(req, { ...rules.body, types: [FORM] });
+  if (!body.ok) {
+    refuseBody(res, body);
+    return null;
+  }
+  const form = new URLSearchParams(body.text);
+  const path = new URL(req.url ?? '/', 'http://preview.local').pathname;
+  if (!rules.tokens.verify(path, form.get(TOKEN_FIELD) ?? '')) {
+    refuse(res, 403, 'Refused: the form token is missing or out of date. Reload the page and try again.');
+    return null;
+  }
+  return { form };
+}
