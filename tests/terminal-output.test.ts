@@ -128,3 +128,30 @@ describe('expandInputs', () => {
     expect(reported).toEqual([`${missing}: E_INPUT_NOT_FOUND`]);
   });
 });
+
+describe('dispatch mailbox --list', () => {
+  it('a message whose subject and recipient hold escapes prints none of them', async () => {
+    const { startMailbox } = await import('../io/mailbox.js');
+    const nodemailer = (await import('nodemailer')).default;
+    const dataDir = join(redis.tmp, 'mailbox-data');
+    const mailbox = await startMailbox({ dir: join(dataDir, 'mailbox'), port: 0 });
+    try {
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: mailbox.port, ignoreTLS: true });
+      await transport.sendMail({
+        from: 'x@example.com',
+        to: `"Eve${HOSTILE}" <eve@example.org>`,
+        subject: `Hello${HOSTILE}\nBcc: forged`,
+        text: 'hi',
+      });
+      transport.close();
+    } finally {
+      await mailbox.close();
+    }
+    const result = await runCli(['mailbox', '--list'], { env: { DATA_DIR: dataDir } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Hello');
+    expect(result.stdout).toContain('\\x1b');
+    expect(result.stdout.trim().split('\n')).toHaveLength(1);
+    expect(result.stdout).not.toMatch(TERMINAL_UNSAFE);
+  });
+});

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { loadEnvironment } from '../../io/load-environment.js';
 import { listMailbox, startMailbox } from '../../io/mailbox.js';
 import { DispatchError } from '../../src/errors.js';
+import { terminalSafe } from '../../src/text/terminal-safe.js';
 
 /** Where the local mailbox keeps what it receives. */
 export function mailboxDir(dataDir: string): string {
@@ -15,7 +16,8 @@ export async function mailboxCommand(options: { list?: boolean }): Promise<void>
   if (options.list) {
     const messages = await listMailbox(dir);
     if (messages.length === 0) process.stdout.write(`no messages in ${dir}\n`);
-    for (const m of messages) process.stdout.write(`${m.receivedAt}  ${m.to}  ${m.subject}\n`);
+    for (const m of messages)
+      process.stdout.write(`${m.receivedAt}  ${terminalSafe(m.to)}  ${terminalSafe(m.subject)}\n`);
     return;
   }
   const url = new URL(config.SMTP_URL);
