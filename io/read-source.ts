@@ -17,6 +17,8 @@ export interface Source {
 export interface ReadSourceOptions {
   maxBytes: number;
   timeoutMs: number;
+  /** Let URLs reach loopback and private addresses (`ALLOW_PRIVATE_URLS`). */
+  allowPrivate: boolean;
   stdin?: NodeJS.ReadableStream;
 }
 
@@ -49,7 +51,8 @@ export async function readSource(spec: string, options: ReadSourceOptions): Prom
     return { bytes: await readStream(options.stdin ?? process.stdin, options.maxBytes), name: 'stdin' };
   }
   if (/^[a-z][\w+.-]*:\/\//i.test(spec)) {
-    const page = await fetchUrl(spec, { timeoutMs: options.timeoutMs, maxBytes: options.maxBytes });
+    const { timeoutMs, maxBytes, allowPrivate } = options;
+    const page = await fetchUrl(spec, { timeoutMs, maxBytes, allowPrivate });
     const format: ArticleFormat | undefined = /json/i.test(page.contentType)
       ? 'json'
       : /html/i.test(page.contentType)

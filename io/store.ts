@@ -44,8 +44,12 @@ export interface Store {
   markIssueSent(week: string, at: Date): Promise<boolean>;
   /** Weeks with a stored issue, newest first. */
   listIssues(): Promise<string[]>;
-  /** Records a feed item as seen; true the first time. */
+  /**
+   * Records a feed item as seen, so no later poll enqueues it again; true the first time. An item
+   * counts as seen once its article is stored or its ingest failed for good, not when it is enqueued.
+   */
   markFeedItemSeen(feedUrl: string, key: string): Promise<boolean>;
+  isFeedItemSeen(feedUrl: string, key: string): Promise<boolean>;
 }
 
 // Atomic: the article and its place in the by-time index are written together or not at all, so a
@@ -137,6 +141,9 @@ export function createStore(redis: Redis, prefix: string): Store {
     },
     async markFeedItemSeen(feedUrl, itemKey) {
       return (await redis.sadd(key('feed', feedUrl, 'seen'), itemKey)) === 1;
+    },
+    async isFeedItemSeen(feedUrl, itemKey) {
+      return (await redis.sismember(key('feed', feedUrl, 'seen'), itemKey)) === 1;
     },
   };
 }

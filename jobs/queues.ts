@@ -25,6 +25,8 @@ export const ingestPayload = z
     receivedAt: z.iso.datetime(),
     /** Stamps the article as published at this instant (the demo articles of `npm start`). */
     publishedAt: z.iso.datetime().optional(),
+    /** The feed item this article comes from: marked seen once the article is stored or fails for good. */
+    feed: z.object({ url: z.string(), itemKey: z.string() }).optional(),
   })
   .refine((p) => p.input !== undefined || p.url !== undefined, { message: 'needs input or url' });
 export type IngestPayload = z.infer<typeof ingestPayload>;

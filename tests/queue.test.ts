@@ -248,7 +248,8 @@ describe('feeds (real redis-server, local HTTP server)', () => {
   });
 
   it('ingests RSS and Atom items exactly once across two polls; a malformed feed is reported, not fatal', async () => {
-    const config = testConfig();
+    // The feeds and their pages are on 127.0.0.1, which the default address policy refuses.
+    const config = testConfig({ ALLOW_PRIVATE_URLS: 'true' });
     const ctx = testContext(redis.url, config);
     const worker = await testWorker(redis.url, config);
     try {

@@ -31,7 +31,11 @@ export async function newsletterCommand(options: NewsletterOptions): Promise<voi
   const articles: Article[] = [];
   for (const file of await expandInputs(options.from, { urls: false })) {
     try {
-      const source = await readSource(file, { maxBytes: config.MAX_INPUT_BYTES, timeoutMs: config.FETCH_TIMEOUT_MS });
+      const source = await readSource(file, {
+        maxBytes: config.MAX_INPUT_BYTES,
+        timeoutMs: config.FETCH_TIMEOUT_MS,
+        allowPrivate: config.ALLOW_PRIVATE_URLS,
+      });
       articles.push(parseArticle(source.bytes, { receivedAt: now, format: source.format, source: file }));
     } catch (error) {
       if (!isDispatchError(error)) throw error;
