@@ -133,7 +133,7 @@ export const configSchema = z.object({
   CHROMIUM_PATH: z.preprocess(blankToUndefined, z.string().optional()),
   /**
    * Let URL ingest and feeds fetch loopback, private, link-local and unique-local addresses
-   * (an intranet install, the project's own tests). @defaultValue false
+   * (an intranet install, the project's own tests); cloud metadata addresses stay refused. @defaultValue false
    */
   ALLOW_PRIVATE_URLS: booleanFlag.default(false),
   /** Longest a job may work (parse, summarize, render) before it fails with E_JOB_TIMEOUT. @defaultValue 60000 */

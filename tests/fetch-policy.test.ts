@@ -38,7 +38,9 @@ describe('the address policy', () => {
     ['v4 private 192.168/16', '192.168.1.1', false, 'private'],
     ['v4 CGNAT', '100.64.0.1', false, 'carrier-grade NAT'],
     ['v4 CGNAT, last', '100.127.255.255', false, 'carrier-grade NAT'],
-    ['v4 link-local (cloud metadata)', '169.254.169.254', false, 'link-local'],
+    ['v4 link-local', '169.254.1.1', false, 'link-local'],
+    ['v4 cloud metadata', '169.254.169.254', false, 'cloud metadata service'],
+    ['v6 cloud metadata', 'fd00:ec2::254', false, 'cloud metadata service'],
     ['v4 multicast', '224.0.0.1', false, 'multicast'],
     ['v4 multicast SSDP', '239.255.255.250', false, 'multicast'],
     ['v4 unspecified', '0.0.0.0', false, 'unspecified'],
@@ -70,7 +72,7 @@ describe('the address policy', () => {
     ['IPv4-compatible loopback, hex', '::7f00:1', false, 'IPv4-compatible of 127.0.0.1 (loopback)'],
     ['NAT64 of loopback', '64:ff9b::7f00:1', false, 'NAT64 of 127.0.0.1 (loopback)'],
     ['NAT64 of a private v4', '64:ff9b::10.0.0.1', false, 'NAT64 of 10.0.0.1 (private)'],
-    ['NAT64 of cloud metadata', '64:ff9b::a9fe:a9fe', false, 'NAT64 of 169.254.169.254 (link-local)'],
+    ['NAT64 of cloud metadata', '64:ff9b::a9fe:a9fe', false, 'NAT64 of 169.254.169.254 (cloud metadata service)'],
     ['6to4 of loopback', '2002:7f00:1::', false, '6to4 of 127.0.0.1 (loopback)'],
     ['6to4 of a private v4', '2002:c0a8:101::1', false, '6to4 of 192.168.1.1 (private)'],
     // Spellings that only URL parsers accept: as addresses they are nothing, and nothing is refused.
@@ -108,11 +110,21 @@ describe('the address policy', () => {
     for (const b of bytes) expect(b).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 127, 0, 0, 1]);
   });
 
-  it('ALLOW_PRIVATE_URLS allows private ranges but never unspecified, multicast, broadcast or non-addresses', () => {
+  it('ALLOW_PRIVATE_URLS allows private ranges but never unspecified, multicast, broadcast, cloud metadata or non-addresses', () => {
     const allowed = (address: string) => reachAllowed(classifyAddress(address), true);
     for (const a of ['127.0.0.1', '::1', '10.0.0.1', '192.168.1.1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1'])
       expect(allowed(a), a).toBe(true);
-    for (const a of ['0.0.0.0', '::', '224.0.0.1', 'ff02::1', '255.255.255.255', '240.0.0.1', '2130706433'])
+    for (const a of [
+      '0.0.0.0',
+      '::',
+      '224.0.0.1',
+      'ff02::1',
+      '255.255.255.255',
+      '240.0.0.1',
+      '2130706433',
+      '169.254.169.254',
+      'fd00:ec2::254',
+    ])
       expect(allowed(a), a).toBe(false);
     for (const a of ['127.0.0.1', '10.0.0.1', 'fd00::1'])
       expect(reachAllowed(classifyAddress(a), false), a).toBe(false);

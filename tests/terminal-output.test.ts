@@ -83,6 +83,20 @@ describe('dispatch enqueue', () => {
     }
   });
 
+  it('a URL of an internal address is refused at once with E_URL_BLOCKED, the rest enqueued', async () => {
+    const config = testConfig();
+    const result = await runCli(
+      ['enqueue', 'http://127.0.0.1:6379/', 'http://[::ffff:10.0.0.1]/x', 'https://news.example.com/story'],
+      { env: cliEnv(redis.url, config) },
+    );
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^skipped http:\/\/127\.0\.0\.1:6379\/: E_URL_BLOCKED: 127\.0\.0\.1 /);
+    expect(lines[1]).toMatch(/^skipped http:\/\/\[::ffff:10\.0\.0\.1\]\/x: E_URL_BLOCKED: /);
+    expect(result.stdout).toMatch(/^1 new, .*2 skipped/);
+  });
+
   it('a bad file is reported the same way and also exits 2; a path with escapes is shown, not obeyed', async () => {
     const config = testConfig();
     const bad = join(redis.tmp, `empty\x1b[2J.txt`);

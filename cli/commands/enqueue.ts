@@ -6,6 +6,7 @@ import { DispatchError, isDispatchError } from '../../src/errors.js';
 import { articleId } from '../../src/ingest/article-id.js';
 import { decodeInput } from '../../src/ingest/decode-input.js';
 import { parseArticle } from '../../src/ingest/parse-article.js';
+import { checkUrl } from '../../src/net/url-policy.js';
 import { terminalSafe } from '../../src/text/terminal-safe.js';
 import { type CommandContext, openContext } from '../context.js';
 import { progressBar } from '../progress-bar.js';
@@ -27,6 +28,9 @@ async function prepare(input: string, ctx: CommandContext, now: Date, publishedN
   const receivedAt = now.toISOString();
   const publishedAt = publishedNow ? receivedAt : undefined;
   if (/^https?:\/\//i.test(input)) {
+    // What can be told without DNS is told now (a literal internal address, a localhost name);
+    // the worker's fetcher checks the resolved address.
+    checkUrl(input, { allowPrivate: ctx.config.ALLOW_PRIVATE_URLS });
     return { id: articleId(input, '', ''), data: { url: input, source: input, receivedAt, publishedAt }, label: input };
   }
   const { config } = ctx;
@@ -97,6 +101,7 @@ export async function enqueueArticles(
   await ctx.queues.ingest.addBulk(fresh.map((p) => ({ name: 'ingest', data: p.data, opts: opts(p) })));
   report.added.push(...fresh.map((p) => p.label));
   for (const url of options.feed ?? []) {
+    checkUrl(url, { allowPrivate: ctx.config.ALLOW_PRIVATE_URLS });
     await ctx.queues.feeds.add('feeds', { url });
     report.feeds.push(url);
   }

@@ -111,6 +111,8 @@ const V4: readonly Range[] = [
   cidr('10.0.0.0/8', 'private', 'private'),
   cidr('100.64.0.0/10', 'carrier-grade NAT', 'private'),
   cidr('127.0.0.0/8', 'loopback', 'private'),
+  // A cloud's instance metadata service hands out credentials: never fetched, whatever is allowed.
+  cidr('169.254.169.254/32', 'cloud metadata service', 'never'),
   cidr('169.254.0.0/16', 'link-local', 'private'),
   cidr('172.16.0.0/12', 'private', 'private'),
   cidr('192.0.0.0/24', 'IETF protocol assignments', 'private'),
@@ -142,6 +144,7 @@ const V6: readonly Range[] = [
   cidr('2001:db8::/32', 'documentation', 'private'),
   cidr('2001::/23', 'IETF protocol assignments', 'private'),
   cidr('3fff::/20', 'documentation', 'private'),
+  cidr('fd00:ec2::254/128', 'cloud metadata service', 'never'),
   cidr('fc00::/7', 'unique-local', 'private'),
   cidr('fe80::/10', 'link-local', 'private'),
   cidr('fec0::/10', 'site-local', 'private'),
