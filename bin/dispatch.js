@@ -20,8 +20,9 @@ function newestMtime(dir) {
 
 function bundleIsFresh() {
   try {
-    const built = statSync(join(root, 'dist/main.js')).mtimeMs;
-    return ['src', 'cli', 'io', 'jobs'].every((dir) => newestMtime(dir) <= built);
+    // The worker's CPU threads run dist/cpu-thread.js: a bundle without it is an old one.
+    const built = Math.min(...['dist/main.js', 'dist/cpu-thread.js'].map((f) => statSync(join(root, f)).mtimeMs));
+    return ['src', 'cli', 'io', 'jobs', 'preview', 'serve'].every((dir) => newestMtime(dir) <= built);
   } catch {
     return false;
   }

@@ -1,11 +1,11 @@
 import { loadTemplates } from '../io/load-templates.js';
 import type { Store } from '../io/store.js';
 import type { Config } from '../src/config.js';
-import { isDispatchError } from '../src/errors.js';
-import { buildIssue } from '../src/newsletter/build-issue.js';
+import { DispatchError, isDispatchError } from '../src/errors.js';
 import { parseIsoWeek, weekRange } from '../src/newsletter/iso-week.js';
-import { renderIssue } from '../src/newsletter/render-issue.js';
+import type { RenderedIssue } from '../src/newsletter/render-issue.js';
 import type { Summary } from '../src/summarize/summarize.js';
+import { type CpuRunner, inlineCpu } from './cpu-tasks.js';
 
 export type BuildResult =
   | { week: string; status: 'saved' | 'already-sent'; articles: number; bytes: number; warnings: string[] }
@@ -14,9 +14,11 @@ export type BuildResult =
 /**
  * Builds and renders a week's issue from the store (using the stored summaries) and stores it,
  * unless that week's issue was already sent. What the newsletter job and `send-test --direct` run.
+ * The build and render run on `deps.cpu` (the worker's thread pool), else on this thread.
+ * A failure in them is a DispatchError: its own code, or E_INTERNAL for an unexpected one.
  */
 export async function buildWeekIssue(
-  deps: { store: Store; config: Config; templatesDir: string },
+  deps: { store: Store; config: Config; templatesDir: string; cpu?: CpuRunner },
   week: string,
   now: Date,
 ): Promise<BuildResult> {
@@ -30,16 +32,22 @@ export async function buildWeekIssue(
     const article = articles[i];
     if (s && article) summaries.set(article.id, s.summary);
   });
-  let issue: ReturnType<typeof buildIssue>;
+  const templates = await loadTemplates(deps.templatesDir).catch((error: unknown) => {
+    if (isDispatchError(error)) throw error;
+    throw new DispatchError('E_TEMPLATE', `${deps.templatesDir}: ${(error as Error).message}`, { cause: error });
+  });
+  let built: { rendered: RenderedIssue; articleCount: number };
   try {
-    issue = buildIssue(articles, { week, now, config, summaries });
+    built = await (deps.cpu ?? inlineCpu).run(
+      'renderWeekIssue',
+      [articles, { week, now, config, summaries }, templates, { maxHtmlBytes: config.NEWSLETTER_MAX_HTML_BYTES }],
+      { what: `rendering the ${week} issue` },
+    );
   } catch (error) {
     if (isDispatchError(error, 'E_ISSUE_EMPTY')) return { week, status: 'empty' };
     throw error;
   }
-  const rendered = await renderIssue(issue, await loadTemplates(deps.templatesDir), {
-    maxHtmlBytes: config.NEWSLETTER_MAX_HTML_BYTES,
-  });
+  const { rendered } = built;
   const status = await store.saveIssue(week, {
     issue: rendered.issue,
     subject: rendered.subject,
@@ -50,5 +58,5 @@ export async function buildWeekIssue(
     warnings: rendered.warnings,
     builtAt: now.toISOString(),
   });
-  return { week, status, articles: issue.articleCount, bytes: rendered.bytes, warnings: rendered.warnings };
+  return { week, status, articles: built.articleCount, bytes: rendered.bytes, warnings: rendered.warnings };
 }

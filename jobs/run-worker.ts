@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DelayedError, type Job, type Processor, Worker } from 'bullmq';
+import { availableParallelism } from 'node:os';
+import { DelayedError, type Job, type Processor, WaitingError, Worker } from 'bullmq';
 import type { Logger } from '../io/logger.js';
 import { createMailer, type Mailer } from '../io/mailer.js';
 import { connectRedis, endParked, isParked } from '../io/redis-connection.js';
@@ -8,16 +9,20 @@ import { createStore } from '../io/store.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
 import type { Config } from '../src/config.js';
 import { DispatchError } from '../src/errors.js';
-import { feedsJob } from './feeds.job.js';
+import { CpuPoolClosedError, type CpuPoolStats, createCpuPool } from './cpu-pool.js';
+import { feedsJob, marksFeedItems } from './feeds.job.js';
 import { ingestJob } from './ingest.job.js';
 import { toJobError } from './job-error.js';
 import { closeQueues, createQueues, QUEUE_NAMES, type QueueName, queuePrefix } from './queues.js';
+import { delayForRetryAfter } from './retry-after.js';
 import { batchJob, sendJob } from './send.job.js';
 import { socialJob } from './social.job.js';
 
 /** A worker idle this long while its queue has waiting jobs is replaced. */
 const IDLE_RESTART_MS = 10_000;
 const IDLE_CHECK_MS = 5_000;
+/** On close, CPU work in flight gets this long to finish before its thread is stopped. */
+const CPU_CLOSE_GRACE_MS = 1_000;
 
 export interface WorkerOptions {
   config: Config;
@@ -30,11 +35,20 @@ export interface WorkerOptions {
   templatesDir: string;
   /** The clock; tests may pass their own. */
   now?: () => Date;
+  /** Threads for the jobs' CPU work (parse, summarize, render). @defaultValue concurrency, at most the cores available */
+  cpuThreads?: number;
+  /** Modules whose `cpuTasks` add to or replace the CPU tasks in every thread (tests). */
+  cpuTaskModules?: readonly URL[];
 }
 
 export interface RunningWorker {
   workers: Worker[];
-  /** Waits for the jobs in flight, then disconnects. */
+  /** The CPU thread pool's threads, busy ones and queue. */
+  cpuStats(): CpuPoolStats;
+  /**
+   * Waits for the jobs in flight, then disconnects. Work in a CPU thread gets a second to finish;
+   * then its thread is stopped and its job goes back to the queue, unchanged, for the next worker.
+   */
   close(): Promise<void>;
 }
 
@@ -107,6 +121,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const data = connect();
   const store = createStore(data, config.REDIS_PREFIX);
   const queues = createQueues(connection, config);
+  const concurrency = options.concurrency ?? config.WORKER_CONCURRENCY;
+  // Parsing, summarizing and rendering run in worker threads, so that however long they take this
+  // thread keeps renewing the jobs' locks and serving the other queues. More threads than cores
+  // would only share the same cores.
+  const cpuThreads = options.cpuThreads ?? Math.min(concurrency, availableParallelism());
+  const cpu = createCpuPool({
+    size: cpuThreads,
+    timeoutMs: config.JOB_TIMEOUT_MS,
+    taskModules: options.cpuTaskModules,
+  });
 
   let mailer: Mailer | undefined;
   const getMailer = () => {
@@ -126,12 +150,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         now,
       }),
     }),
-    ingest: ingestJob({ store, queues, config }),
-    social: socialJob({ store, config, now }),
+    ingest: marksFeedItems(store, ingestJob({ store, queues, config, cpu })),
+    social: socialJob({ store, config, now, cpu }),
     // Loaded on the first newsletter job: MJML alone is some 60 MB that a send-only worker never needs.
     newsletter: async (job) => {
       const { newsletterJob } = await import('./newsletter.job.js');
-      newsletter ??= newsletterJob({ store, config, templatesDir: options.templatesDir, now });
+      newsletter ??= newsletterJob({ store, config, templatesDir: options.templatesDir, now, cpu });
       return await newsletter(job);
     },
     feeds: feedsJob({ store, queues, config, now }),
@@ -145,13 +169,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         try {
           return await processor(job, token);
         } catch (error) {
-          throw error instanceof DelayedError ? error : toJobError(error);
+          if (error instanceof DelayedError) throw error;
+          if (error instanceof CpuPoolClosedError && token) {
+            // Stopped by this worker's shutdown, not by anything in the job: back to the queue
+            // without spending an attempt.
+            await job.moveToWait(token);
+            throw new WaitingError();
+          }
+          throw (await delayForRetryAfter(job, token, error)) ?? toJobError(error);
         }
       },
       {
         connection,
         prefix: queuePrefix(config),
-        concurrency: options.concurrency ?? config.WORKER_CONCURRENCY,
+        concurrency,
         lockDuration: config.JOB_LOCK_MS,
         stalledInterval: config.JOB_STALLED_INTERVAL_MS,
         // A job whose worker died is run again, up to as many times as a job is tried at all
@@ -220,13 +251,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  logger.info({ queues: names, concurrency: options.concurrency ?? config.WORKER_CONCURRENCY }, 'worker ready');
+  logger.info({ queues: names, concurrency, cpuThreads }, 'worker ready');
 
   return {
     workers,
+    cpuStats: () => cpu.stats(),
     async close() {
       clearInterval(watchdog);
-      await Promise.all(workers.map((w) => closeWorker(w)));
+      // The workers stop taking jobs first; then the threads stop, and the jobs waiting on them
+      // are put back (see the processor above) before the workers finish closing.
+      const closing = Promise.all(workers.map((w) => closeWorker(w)));
+      await cpu.close(CPU_CLOSE_GRACE_MS);
+      await closing;
       mailer?.close();
       await closeQueues(queues);
       for (const redis of [connection, data]) await redis.quit().catch(() => redis.disconnect());

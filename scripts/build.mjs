@@ -7,7 +7,9 @@ const root = new URL('..', import.meta.url).pathname;
 rmSync(`${root}dist`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['cli/main.ts'],
+  // The CPU pool's thread script is an entry of its own: jobs/cpu-pool.ts starts dist/cpu-thread.js
+  // from the bundle (the two share their chunks).
+  entryPoints: { main: 'cli/main.ts', 'cpu-thread': 'jobs/cpu-thread.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
