@@ -17,6 +17,16 @@ export const CPU_TASKS = {
   /** ingest: raw input (text, HTML, JSON; a string or bytes) to an {@link Article}. */
   parseArticle: async () => (await import('../src/ingest/parse-article.js')).parseArticle,
 
+  /** feeds: a fetched feed's bytes to its items. */
+  parseFeed: async () => {
+    const [{ decodeInput }, { parseFeed }] = await Promise.all([
+      import('../src/ingest/decode-input.js'),
+      import('../src/ingest/parse-feed.js'),
+    ]);
+    return (bytes: Uint8Array, charset: string | undefined, url: string, maxBytes: number) =>
+      parseFeed(decodeInput(bytes, { charset, source: url, maxBytes }), url);
+  },
+
   /** social: an article's summary and posts. */
   composeSocial: async () => {
     const [{ summarize }, { composePosts }] = await Promise.all([

@@ -5,8 +5,7 @@ import type { Config } from '../src/config.js';
 import { isDispatchError } from '../src/errors.js';
 import { articleId } from '../src/ingest/article-id.js';
 import { countWords } from '../src/ingest/clean-text.js';
-import { decodeInput } from '../src/ingest/decode-input.js';
-import { parseFeed } from '../src/ingest/parse-feed.js';
+import { type CpuRunner, transferable } from './cpu-tasks.js';
 import { parsePayload } from './job-error.js';
 import { articleJobId, feedPayload, ingestPayload, type Queues } from './queues.js';
 
@@ -23,7 +22,7 @@ const FULL_CONTENT_WORDS = 80;
  * the article's, and BullMQ adds no second job with an id it holds, in any state. That includes
  * failed jobs, so a poll that finds one retries it rather than adding.
  */
-export function feedsJob(deps: { store: Store; queues: Queues; config: Config; now: () => Date }) {
+export function feedsJob(deps: { store: Store; queues: Queues; config: Config; now: () => Date; cpu: CpuRunner }) {
   return async (job: Job): Promise<{ url: string; items: number; new: number }> => {
     const { url } = parsePayload(feedPayload, job.data, 'feeds');
     const { config, store, queues } = deps;
@@ -32,10 +31,11 @@ export function feedsJob(deps: { store: Store; queues: Queues; config: Config; n
       maxBytes: config.MAX_INPUT_BYTES,
       allowPrivate: config.ALLOW_PRIVATE_URLS,
     });
-    const feed = parseFeed(
-      decodeInput(page.bytes, { charset: page.charset, source: url, maxBytes: config.MAX_INPUT_BYTES }),
-      url,
-    );
+    const { bytes, transfer } = transferable(page.bytes);
+    const feed = await deps.cpu.run('parseFeed', [bytes, page.charset, url, config.MAX_INPUT_BYTES], {
+      what: `parsing the feed ${url}`,
+      transfer,
+    });
     let added = 0;
     for (const item of feed.items) {
       if (await store.isFeedItemSeen(url, item.key)) continue;

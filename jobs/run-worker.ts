@@ -158,7 +158,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       newsletter ??= newsletterJob({ store, config, templatesDir: options.templatesDir, now, cpu });
       return await newsletter(job);
     },
-    feeds: feedsJob({ store, queues, config, now }),
+    feeds: feedsJob({ store, queues, config, now, cpu }),
   };
 
   const createWorker = (name: QueueName): Worker => {

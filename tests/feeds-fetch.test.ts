@@ -64,8 +64,9 @@ describe('feed items and temporary failures (real redis-server, local HTTP serve
     try {
       expect((await poll(1)).new).toBe(1);
       const failed = await waitFor('the failed ingest', async () => {
-        const job = await ctx.queues.ingest.getJob(site.storyJobId);
-        return (await job?.isFailed()) ? job : null;
+        // The state first, then the job: a job read first may fail before its state is asked.
+        if ((await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed') return null;
+        return await ctx.queues.ingest.getJob(site.storyJobId);
       });
       expect(failed.failedReason).toMatch(/^E_FETCH_STATUS: .*answered 503/);
       expect(await ctx.store.isFeedItemSeen(site.feedUrl, 'story-1')).toBe(false);
@@ -133,8 +134,9 @@ describe('feed items and temporary failures (real redis-server, local HTTP serve
     try {
       await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
       const failed = await waitFor('the failed ingest', async () => {
-        const job = await ctx.queues.ingest.getJob(site.storyJobId);
-        return (await job?.isFailed()) ? job : null;
+        // The state first, then the job: a job read first may fail before its state is asked.
+        if ((await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed') return null;
+        return await ctx.queues.ingest.getJob(site.storyJobId);
       });
       expect(failed.failedReason).toMatch(/^E_FETCH_STATUS: .*answered 429/);
       // Start 1 waits as asked; start 2 has used up the attempts, so it fails and backs off; start 3 is the last.
@@ -156,8 +158,9 @@ describe('feed items and temporary failures (real redis-server, local HTTP serve
     try {
       await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
       const failed = await waitFor('the failed ingest', async () => {
-        const job = await ctx.queues.ingest.getJob(site.storyJobId);
-        return (await job?.isFailed()) ? job : null;
+        // The state first, then the job: a job read first may fail before its state is asked.
+        if ((await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed') return null;
+        return await ctx.queues.ingest.getJob(site.storyJobId);
       });
       expect(failed.failedReason).toMatch(/^E_FETCH_STATUS: .*answered 404/);
       expect(failed.attemptsMade).toBe(1);
@@ -185,8 +188,9 @@ describe('feed items and temporary failures (real redis-server, local HTTP serve
     };
     const failedAfter = async (n: number) =>
       waitFor(`request ${n} and its failure`, async () => {
-        const job = await ctx.queues.ingest.getJob(site.storyJobId);
-        return site.count('/story') === n && (await job?.isFailed()) ? job : null;
+        if (site.count('/story') !== n || (await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed')
+          return null;
+        return await ctx.queues.ingest.getJob(site.storyJobId);
       });
     try {
       // What `dispatch enqueue <url>` adds: no feed item named.
@@ -224,8 +228,9 @@ describe('feed items and temporary failures (real redis-server, local HTTP serve
         { jobId: site.storyJobId },
       );
       const failed = await waitFor('the refused ingest', async () => {
-        const job = await ctx.queues.ingest.getJob(site.storyJobId);
-        return (await job?.isFailed()) ? job : null;
+        // The state first, then the job: a job read first may fail before its state is asked.
+        if ((await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed') return null;
+        return await ctx.queues.ingest.getJob(site.storyJobId);
       });
       expect(failed.failedReason).toMatch(/^E_URL_BLOCKED: 127\.0\.0\.1 is not public \(loopback\)/);
       expect(failed.attemptsMade).toBe(1);
