@@ -9,9 +9,13 @@ const SPEECH_VERBS =
   'commented|remarked|urged|urges|went on|called it|calls it|described|describes|quoted as saying|' +
   'was quoted as saying|was once quoted as saying|tweeted|posted';
 
-/** A proper name: "Kerry", "John Kerry", "al-Jazeera", "Dr Venter", "Jean de la Fontaine". */
-const NAME_WORD = "(?:[a-z]{1,3}-)?(?:\\p{Lu}\\.|\\p{Lu}[\\p{L}'’-]*)";
-const NAME = `${NAME_WORD}(?: (?:(?:de|van|von|der|bin|al|da|del|la|le) )*${NAME_WORD}){0,3}`;
+/**
+ * A proper name: "Kerry", "John Kerry", "al-Jazeera", "Dr Venter", "Jean de la Fontaine". Its
+ * repeats are bounded (60 characters a word, four particles) so that a long run of capitals or of
+ * "de de de" costs a bounded amount per starting position, not the rest of the text.
+ */
+const NAME_WORD = "(?:[a-z]{1,3}-)?(?:\\p{Lu}\\.|\\p{Lu}[\\p{L}'’-]{0,60})";
+const NAME = `${NAME_WORD}(?: (?:(?:de|van|von|der|bin|al|da|del|la|le) ){0,4}${NAME_WORD}){0,3}`;
 const PRONOUN = '(?:he|she|they|He|She|They)';
 const TITLES =
   'President|Prime Minister|Minister|Secretary|Senator|Sen\\.|Rep\\.|Representative|Governor|Gov\\.|Mayor|' +
@@ -74,13 +78,22 @@ function inverted(after: string): string | undefined {
   return groups?.who ?? groups?.role;
 }
 
+const WHITESPACE = /\s/;
+
+/** `text` without trailing commas and whitespace (`/[,\s]+$/` retries from every character of a long run of them). */
+function trimCommasEnd(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === ',' || WHITESPACE.test(text[end - 1] as string))) end--;
+  return text.slice(0, end);
+}
+
 /** Quotations in a paragraph: “curly” or "straight"; one left open runs to the paragraph's end. */
 function quoteSpans(paragraph: string): Span[] {
   const spans: Span[] = [];
   // An opening quotation mark starts a word: `#"K` or `5"` is not direct speech.
   const pattern = /(?<=^|[\s([—–:-])(?:“([^“”]*)(”|$)|"([^"]*)("|$))/g;
   for (const match of paragraph.matchAll(pattern)) {
-    const inner = (match[1] ?? match[3] ?? '').trim().replace(/[,\s]+$/, '');
+    const inner = trimCommasEnd((match[1] ?? match[3] ?? '').trim());
     spans.push({ start: match.index, end: match.index + match[0].length, text: inner });
   }
   return spans;
@@ -98,6 +111,84 @@ function isPronoun(who: string): boolean {
 /** A subject phrase that is really a sentence fragment ("The the", stop words) is not a speaker. */
 function plausibleSpeaker(who: string): boolean {
   return countWords(who) <= 6 && !/^(?:It|This|That|These|Those|There|I|We|You)$/i.test(who);
+}
+
+interface Mention {
+  at: number;
+  name: string;
+}
+
+/** The last index `i` below `length` whose `key(i)` is below `bound` (keys ascending), or -1. */
+function lastIndexBelow(length: number, key: (i: number) => number, bound: number): number {
+  let low = 0;
+  let high = length - 1;
+  let found = -1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (key(mid) < bound) {
+      found = mid;
+      low = mid + 1;
+    } else high = mid - 1;
+  }
+  return found;
+}
+
+type Trie = Map<string, Trie> & { end?: boolean };
+
+/**
+ * Every mention of a known person in `text`, in order, skipping possessives ("Assad’s" is not the
+ * subject): the matches of `(?<![\p{L}-])(?:longest|...|shortest)(?![\p{L}'’-])` over the names,
+ * found with a trie of the names, so the cost does not grow with how many names the text has.
+ */
+function findMentions(text: string, names: ReadonlySet<string>): Mention[] {
+  const root: Trie = new Map();
+  for (const name of names) {
+    let node = root;
+    for (const char of name) {
+      let next = node.get(char);
+      if (!next) {
+        next = new Map();
+        node.set(char, next);
+      }
+      node = next;
+    }
+    node.end = true;
+  }
+  const mentions: Mention[] = [];
+  let at = 0;
+  while (at < text.length) {
+    const first = text.codePointAt(at) as number;
+    const width = first > 0xffff ? 2 : 1;
+    if (!root.has(String.fromCodePoint(first)) || NAME_BEFORE.test(codePointBefore(text, at))) {
+      at += width;
+      continue;
+    }
+    let node: Trie | undefined = root;
+    let end = -1;
+    let i = at;
+    while (node && i <= text.length) {
+      if (node.end && !NAME_AFTER.test(String.fromCodePoint(text.codePointAt(i) ?? 0x20))) end = i;
+      if (i === text.length) break;
+      const code = text.codePointAt(i) as number;
+      node = node.get(String.fromCodePoint(code));
+      i += code > 0xffff ? 2 : 1;
+    }
+    if (end > at) {
+      mentions.push({ at, name: text.slice(at, end) });
+      at = end;
+    } else at += width;
+  }
+  return mentions;
+}
+
+const NAME_BEFORE = /^[\p{L}-]$/u;
+const NAME_AFTER = /^[\p{L}'’-]$/u;
+
+function codePointBefore(text: string, at: number): string {
+  if (at === 0) return '';
+  const low = text.charCodeAt(at - 1);
+  const start = low >= 0xdc00 && low <= 0xdfff && at >= 2 ? at - 2 : at - 1;
+  return String.fromCodePoint(text.codePointAt(start) as number);
 }
 
 /**
@@ -119,33 +210,25 @@ export function extractQuotes(paragraphs: readonly string[]): Quote[] {
     if (name) persons.add(surname(name));
   }
 
-  // Every mention of a known person, in order, skipping possessives ("Assad’s" is not the subject).
-  const alternation = [...persons]
-    .sort((a, b) => b.length - a.length)
-    .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('|');
-  const mentions = alternation
-    ? [...text.matchAll(new RegExp(`(?<![\\p{L}-])(?:${alternation})(?![\\p{L}'’-])`, 'gu'))].map((m) => ({
-        at: m.index,
-        name: m[0],
-      }))
-    : [];
+  const mentions = findMentions(text, persons);
   const sentenceStarts = [0, ...[...text.matchAll(/[.!?][”"’]?\s+/g)].map((m) => m.index + m[0].length)];
 
   /**
    * Who "he" or "she" before `position` refers to: in the nearest sentence (going back from
    * `position`) that names a person, the first person it names, which is usually its subject.
+   * That sentence is the one holding the last mention before `position` (both lists are in text order).
    */
   const antecedent = (position: number): string | undefined => {
-    let end = position;
-    for (let i = sentenceStarts.length - 1; i >= 0; i--) {
-      const start = sentenceStarts[i] as number;
-      if (start >= position) continue;
-      const found = mentions.find((m) => m.at >= start && m.at < end);
-      if (found) return found.name;
-      end = start;
-    }
-    return undefined;
+    const last = lastIndexBelow(mentions.length, (i) => (mentions[i] as Mention).at, position);
+    if (last < 0) return undefined;
+    const sentence = lastIndexBelow(
+      sentenceStarts.length,
+      (i) => sentenceStarts[i] as number,
+      (mentions[last] as Mention).at + 1,
+    );
+    const start = sentenceStarts[sentence] as number;
+    const first = lastIndexBelow(mentions.length, (i) => (mentions[i] as Mention).at, start) + 1;
+    return (mentions[first] as Mention).name;
   };
 
   const quotes: Quote[] = [];
@@ -153,8 +236,12 @@ export function extractQuotes(paragraphs: readonly string[]): Quote[] {
   for (const paragraph of paragraphs) {
     let previousSpeaker: string | undefined;
     let previousEnd = 0;
+    // Where each quotation mark is, so that the text after a quotation (up to the next one) is found without re-reading the paragraph.
+    const marks = [...paragraph.matchAll(/[“"]/g)].map((m) => m.index);
+    let mark = 0;
     for (const span of quoteSpans(paragraph)) {
-      const after = paragraph.slice(span.end).split(/[“"]/)[0] ?? '';
+      while (mark < marks.length && (marks[mark] as number) < span.end) mark++;
+      const after = paragraph.slice(span.end, marks[mark] ?? paragraph.length);
       const before = paragraph.slice(previousEnd, span.start);
       const who = SPEAKER_AFTER.exec(after)?.groups?.who ?? inverted(after) ?? SPEAKER_BEFORE.exec(before)?.groups?.who;
       let speaker: string | undefined;

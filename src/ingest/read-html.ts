@@ -4,6 +4,7 @@ import type { parseHTML as ParseHTML } from 'linkedom';
 import { DispatchError } from '../errors.js';
 import type { ArticleImage } from './article.js';
 import { cleanText, countWords } from './clean-text.js';
+import { flattenDeepHtml } from './flatten-deep-html.js';
 import { isoDateOrNull } from './iso-date.js';
 import { safeHttpUrl } from './safe-url.js';
 import type { Block } from './structure-blocks.js';
@@ -70,6 +71,8 @@ function names(value: unknown): string | null {
 }
 
 /** The first JSON-LD object that describes an article, looking inside arrays and @graph. */
+const MAX_JSON_LD_ITEMS = 10_000;
+
 function jsonLdArticle(document: Document): Json | null {
   const queue: unknown[] = [];
   for (const script of document.querySelectorAll('script[type="application/ld+json"]')) {
@@ -79,9 +82,10 @@ function jsonLdArticle(document: Document): Json | null {
       // A broken JSON-LD block is common on real sites; the rest of the metadata still counts.
     }
   }
-  while (queue.length) {
-    const item = queue.shift();
-    if (Array.isArray(item)) queue.push(...item);
+  // An index, not shift(), and a bounded walk: a page may carry a JSON-LD array of any size.
+  for (let next = 0; next < queue.length && next < MAX_JSON_LD_ITEMS; next++) {
+    const item = queue[next];
+    if (Array.isArray(item)) for (const element of item) queue.push(element);
     else if (item && typeof item === 'object') {
       const node = item as Json;
       const types = ([] as unknown[]).concat(node['@type'] ?? []);
@@ -96,8 +100,8 @@ function readMetadata(document: Document, baseUrl: string | null): PageMetadata 
   const meta = (...keys: string[]): string | null => {
     for (const key of keys) {
       const el = document.querySelector(`meta[property="${key}"], meta[name="${key}"], meta[itemprop="${key}"]`);
-      const value = el?.getAttribute('content');
-      if (value?.trim()) return cleanText(value);
+      const value = cleanText(el?.getAttribute('content') ?? '');
+      if (value) return value;
     }
     return null;
   };
@@ -157,7 +161,9 @@ export function readHtml(html: string, options: { url?: string | null; source?: 
   const { parseHTML, Readability } = loadDom();
   // A fragment (a feed item's content) gets the document around it that Readability expects.
   const page = /<body[\s>]/i.test(html) ? html : `<!doctype html><html><head></head><body>${html}</body></html>`;
-  const { document } = parseHTML(page) as unknown as { document: Document };
+  // Before linkedom and Readability, which recurse over the tree: content nested deeper than real
+  // pages nest is flattened, keeping its text.
+  const { document } = parseHTML(flattenDeepHtml(page)) as unknown as { document: Document };
   const metadata = readMetadata(document, safeHttpUrl(options.url));
   for (const part of document.querySelectorAll(HEADER_PARTS)) {
     if (part.classList.contains('dek') || part.classList.contains('standfirst')) {

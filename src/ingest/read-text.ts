@@ -14,7 +14,8 @@ function blockLines(block: string): string[] {
     .map((l) => l.trim())
     .filter(Boolean);
   if (lines.length < 2) return lines;
-  const longest = Math.max(...lines.map((l) => l.length));
+  // A fold, not Math.max(...lines): spreading 100,000 lines overflows the call stack.
+  const longest = lines.reduce((n, l) => Math.max(n, l.length), 0);
   const wrapped =
     longest >= 50 &&
     lines.slice(0, -1).every((l) => l.length >= longest * 0.6) &&

@@ -43,21 +43,27 @@ export function structureBlocks(
   let attribution: string | null = null;
   let byline: string | null = null;
   const kept: Block[] = [];
+  // Some kept block is body text (not a heading): the article has begun.
+  let hasBody = false;
+  const keep = (block: Block) => {
+    kept.push(block);
+    hasBody ||= !block.heading;
+  };
 
   for (const block of blocks) {
     const text = cleanText(block.text);
     if (!text) continue;
     const match = matchBoilerplate(text, rules);
     if (!match) {
-      kept.push({ text, heading: block.heading });
+      keep({ text, heading: block.heading });
       continue;
     }
     const { action } = match.rule;
-    if (action === 'end' && kept.some((b) => !b.heading)) break;
+    if (action === 'end' && hasBody) break;
     if (action === 'attribution') attribution ??= match.value ?? null;
     // A byline belongs at the top; "By Train And Bus" deep in the body is text.
     else if (action === 'byline') {
-      if (kept.some((b) => !b.heading)) kept.push({ text, heading: block.heading });
+      if (hasBody) keep({ text, heading: block.heading });
       else byline ??= match.value ?? null;
     }
   }

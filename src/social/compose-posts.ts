@@ -1,9 +1,9 @@
-import twitter from 'twitter-text';
 import type { Config } from '../config.js';
 import type { Article, Quote } from '../ingest/article.js';
 import { withUtm } from '../links/with-utm.js';
 import type { Summary } from '../summarize/summarize.js';
 import { cutToFit } from '../text/cut-text.js';
+import { checkTweet, fitsTweet } from '../text/fits-tweet.js';
 import { pickHashtags } from './hashtags.js';
 import type { Post, PostKind } from './post.js';
 import { tweetableUrl } from './tweetable-url.js';
@@ -18,16 +18,20 @@ export interface ComposeOptions {
   leadHeadline?: string;
 }
 
-function isValid(text: string): boolean {
-  return twitter.parseTweet(text).valid;
-}
+/**
+ * A link longer than this is not shared: the site's link stands in for it. twitter-text counts
+ * every link as 23, but reads all of its characters (slowly), and real article links are far shorter.
+ */
+const MAX_LINK_CHARS = 1_000;
+
+const isValid = fitsTweet;
 
 function join(...parts: (string | null | undefined)[]): string {
   return parts.filter((p) => p).join(' ');
 }
 
 function post(kind: PostKind, text: string, part?: Post['part']): Post {
-  const { weightedLength, valid } = twitter.parseTweet(text);
+  const { weightedLength, valid } = checkTweet(text);
   return part ? { kind, text, weightedLength, valid, part } : { kind, text, weightedLength, valid };
 }
 
@@ -76,7 +80,7 @@ export function composePosts(
   const utm = (link: string | null) => {
     const tagged =
       link && config.UTM_PARAMS ? withUtm(link, { source: 'twitter', medium: 'social', campaign: article.id }) : link;
-    return tagged ? tweetableUrl(tagged) : null;
+    return tagged && tagged.length <= MAX_LINK_CHARS ? tweetableUrl(tagged) : null;
   };
   // An article without a URL of its own (scraped text), or one Twitter cannot link, links to the site.
   const link = utm(article.url) ?? utm(config.SITE_URL);

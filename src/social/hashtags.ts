@@ -1,6 +1,20 @@
 import type { Article } from '../ingest/article.js';
 
-const SENTENCE_START = /(?:^|[.!?]["”’]?\s+)$/;
+const WHITESPACE = /\s/;
+
+/**
+ * True when `sentence` has a sentence start at `index`: at its very beginning, or after a full
+ * stop, "!" or "?" (and perhaps a closing quote) and whitespace. Walks back from `index` rather
+ * than matching the text before it, which would make a long sentence cost its length per word.
+ */
+function startsSentence(sentence: string, index: number): boolean {
+  if (index === 0) return true;
+  let i = index;
+  while (i > 0 && WHITESPACE.test(sentence[i - 1] as string)) i--;
+  if (i === index) return false;
+  if ('"”’'.includes(sentence[i - 1] ?? '-')) i--;
+  return '.!?'.includes(sentence[i - 1] ?? '-');
+}
 const SKIP = new Set(
   (
     'The A An In On At But And After Before When If It This That He She They We I His Her Their Its Mr Mrs Ms Dr ' +
@@ -22,7 +36,7 @@ export function pickHashtags(article: Article, limit = 2): string[] {
   for (const sentence of article.sentences) {
     for (const match of sentence.matchAll(/(?<=^|[\s“"‘'(])\p{Lu}\p{L}{2,}(?=$|[\s”"’',.;:!?)])/gu)) {
       const word = match[0];
-      if (SKIP.has(word) || speakers.has(word) || SENTENCE_START.test(sentence.slice(0, match.index))) continue;
+      if (SKIP.has(word) || speakers.has(word) || startsSentence(sentence, match.index)) continue;
       const entry = counts.get(word) ?? { n: 0, first: position++ };
       entry.n++;
       counts.set(word, entry);

@@ -1,10 +1,11 @@
-import twitter from 'twitter-text';
 import type { Article, Quote } from '../ingest/article.js';
 import { countWords } from '../ingest/clean-text.js';
 import { cutToFit } from '../text/cut-text.js';
+import { fitsTweet } from '../text/fits-tweet.js';
 import { contentTerms } from '../text/tokenize.js';
 import {
   DEFAULT_WEIGHTS,
+  MAX_CANDIDATE_SENTENCES,
   type RankedSentence,
   type RankWeights,
   rankSentences,
@@ -40,7 +41,7 @@ const MAX_BULLET_SIMILARITY = 0.5;
 const SHORT_SENTENCE_WORDS = 12;
 
 function fitsWithLink(text: string): boolean {
-  return twitter.parseTweet(`${text} ${LINK}`).valid;
+  return fitsTweet(`${text} ${LINK}`);
 }
 
 function pickOneLine(ranked: readonly RankedSentence[]): string {
@@ -79,10 +80,25 @@ function toBullet(point: string, maxChars: number): string | null {
   return cutToFit(point, (t) => t.length <= maxChars, { clauseSlack: 0.5 });
 }
 
-/** How often the article names a speaker (by the last word of the name), to prefer its main figures. */
-function mentions(article: Article, speaker: string): number {
-  const name = speaker.split(/\s+/).pop() ?? speaker;
-  return article.sentences.reduce((n, s) => n + (s.includes(name) ? 1 : 0), 0);
+/** Only this many first quotes are candidates for the key quote (the dev sets' articles have 27 at most). */
+const MAX_CANDIDATE_QUOTES = 200;
+
+/**
+ * How often the article's candidate sentences name a speaker (by the last word of the name), to
+ * prefer its main figures; counted once per name.
+ */
+function mentionCounter(article: Article): (speaker: string) => number {
+  const sentences = article.sentences.slice(0, MAX_CANDIDATE_SENTENCES);
+  const counts = new Map<string, number>();
+  return (speaker) => {
+    const name = speaker.split(/\s+/).pop() ?? speaker;
+    let n = counts.get(name);
+    if (n === undefined) {
+      n = sentences.reduce((k, s) => k + (s.includes(name) ? 1 : 0), 0);
+      counts.set(name, n);
+    }
+    return n;
+  };
 }
 
 /**
@@ -92,12 +108,13 @@ function mentions(article: Article, speaker: string): number {
 function pickKeyQuote(article: Article, ranked: readonly RankedSentence[]): Quote | undefined {
   const central = [...ranked].sort((a, b) => b.centrality - a.centrality).slice(0, 5);
   const centralTerms = new Set(central.flatMap((s) => s.terms));
-  const quotes = article.quotes.filter((q) => {
+  const quotes = article.quotes.slice(0, MAX_CANDIDATE_QUOTES).filter((q) => {
     const words = countWords(q.text);
     return words >= 4 && words <= 45;
   });
-  const prominence = quotes.map((q) => (q.speaker ? mentions(article, q.speaker) : 0));
-  const mostNamed = Math.max(1, ...prominence);
+  const mentions = mentionCounter(article);
+  const prominence = quotes.map((q) => (q.speaker ? mentions(q.speaker) : 0));
+  const mostNamed = prominence.reduce((a, b) => Math.max(a, b), 1);
   let best: { quote: Quote; value: number } | undefined;
   quotes.forEach((quote, i) => {
     const value =

@@ -53,23 +53,56 @@ export interface CutOptions {
   clauseSlack?: number;
 }
 
+const CLAUSE_PUNCTUATION = new Set([',', ';', ':', '，', '、', '；', '：']);
+const DASHES = new Set(['–', '—', '-']);
+const WHITESPACE = /\s/;
+
+/**
+ * `head` without the punctuation that ends a clause ("Monday," or a spaced dash), never a word's
+ * own characters: what `head.replace(/(?:[,;:，、；：]|\s+[–—-])+$/u, '')` removes, found by walking
+ * back from the end, because that pattern retries from every character of a long run of commas.
+ */
+function dropClauseEnd(head: string): string {
+  let end = head.length;
+  for (;;) {
+    const last = head[end - 1] ?? '';
+    if (CLAUSE_PUNCTUATION.has(last)) {
+      end--;
+    } else if (DASHES.has(last) && WHITESPACE.test(head[end - 2] ?? '')) {
+      end -= 2;
+      while (end > 0 && WHITESPACE.test(head[end - 1] as string)) end--;
+    } else return head.slice(0, end);
+  }
+}
+
 /** The text cut at `point`: whole sentences stand as they are, anything shorter gets an ellipsis. */
 function render(text: string, point: CutPoint, ellipsis: string): string {
   const head = text.slice(0, point.at).trimEnd();
   if (point.kind === 'sentence') return head;
-  // Drop the punctuation that ends a clause ("Monday," or a spaced dash), never a word's own characters.
-  return `${head.replace(/(?:[,;:，、；：]|\s+[–—-])+$/u, '')}${ellipsis}`;
+  return `${dropClauseEnd(head)}${ellipsis}`;
 }
+
+/**
+ * Cuts are looked for in this many first characters of the text, so that the work (and every
+ * string `fits` sees) stays bounded however long the text is: no post, title or bullet is longer.
+ */
+export const CUT_WINDOW_CHARS = 2_000;
+/** Read past the window so that a link or hashtag across its end is still seen whole. */
+const WINDOW_MARGIN_CHARS = 256;
 
 /**
  * The longest cut of `text` for which `fits` holds, preferring a sentence end, then a clause end,
  * then a word boundary; never inside a word, URL, mention or hashtag. `text` itself when it fits;
- * null when not even the first word does.
+ * null when not even the first word does. A text longer than {@link CUT_WINDOW_CHARS} is taken as
+ * not fitting whole and is cut within its first {@link CUT_WINDOW_CHARS} characters.
  */
 export function cutToFit(text: string, fits: (candidate: string) => boolean, options: CutOptions = {}): string | null {
-  if (fits(text)) return text;
+  const long = text.length > CUT_WINDOW_CHARS;
+  if (!long && fits(text)) return text;
   const ellipsis = options.ellipsis ?? '…';
-  const points = cutPoints(text);
+  const points = long
+    ? cutPoints(text.slice(0, CUT_WINDOW_CHARS + WINDOW_MARGIN_CHARS)).filter((p) => p.at <= CUT_WINDOW_CHARS)
+    : cutPoints(text);
   // Binary search: a longer cut never weighs less than a shorter one.
   let low = 0;
   let high = points.length - 1;
