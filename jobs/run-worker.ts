@@ -13,6 +13,7 @@ import { CpuPoolClosedError, type CpuPoolStats, createCpuPool } from './cpu-pool
 import { feedsJob, marksFeedItems } from './feeds.job.js';
 import { ingestJob } from './ingest.job.js';
 import { toJobError } from './job-error.js';
+import { newsletterJob } from './newsletter.job.js';
 import { closeQueues, createQueues, QUEUE_NAMES, type QueueName, queuePrefix } from './queues.js';
 import { delayForRetryAfter } from './retry-after.js';
 import { batchJob, sendJob } from './send.job.js';
@@ -137,7 +138,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     mailer ??= createMailer(config.SMTP_URL, { dkim: config });
     return mailer;
   };
-  let newsletter: Processor | undefined;
   const processors: Record<QueueName, Processor> = {
     send: byName({
       send: sendJob({ store, config, mailer: getMailer }),
@@ -152,12 +152,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }),
     ingest: marksFeedItems(store, ingestJob({ store, queues, config, cpu })),
     social: socialJob({ store, config, now, cpu }),
-    // Loaded on the first newsletter job: MJML alone is some 60 MB that a send-only worker never needs.
-    newsletter: async (job) => {
-      const { newsletterJob } = await import('./newsletter.job.js');
-      newsletter ??= newsletterJob({ store, config, templatesDir: options.templatesDir, now, cpu });
-      return await newsletter(job);
-    },
+    // MJML (some 60 MB) loads only in a CPU thread, on the first render.
+    newsletter: newsletterJob({ store, config, templatesDir: options.templatesDir, now, cpu }),
     feeds: feedsJob({ store, queues, config, now, cpu }),
   };
 

@@ -13,7 +13,6 @@ export const ERROR_CODES = {
   E_HTML_NO_ARTICLE: 'the HTML page has no readable article',
   E_ARTICLE_NO_TITLE: 'no title could be found for the article',
   E_ARTICLE_NO_BODY: 'the article has a title but no body paragraphs',
-  E_HTML_TOO_DEEP: 'the HTML nests elements deeper than Dispatch reads',
   E_URL_INVALID: 'a URL is malformed or not http(s)',
   E_URL_BLOCKED:
     'a URL (or a redirect) leads to a loopback, private, link-local or other non-public address; ALLOW_PRIVATE_URLS=true allows them',

@@ -243,6 +243,18 @@ describe('the CPU thread pool', () => {
       maxHeapMb: options.maxHeapMb,
       taskModules: [TEST_TASKS],
     });
+  /** Runs `use` with a fresh pool, closed afterwards whatever happens. */
+  const withPool = async (
+    options: Parameters<typeof pool>[0],
+    use: (cpu: ReturnType<typeof pool>) => Promise<void>,
+  ) => {
+    const cpu = pool(options);
+    try {
+      await use(cpu);
+    } finally {
+      await cpu.close();
+    }
+  };
 
   it('a DispatchError thrown in a thread keeps its class, code, message and transient flag', async () => {
     const cpu = pool();
@@ -266,20 +278,16 @@ describe('the CPU thread pool', () => {
   });
 
   it('any other error thrown in a thread is E_INTERNAL, for good', async () => {
-    const cpu = pool();
-    try {
+    await withPool({}, async (cpu) => {
       const error = await cpu.run('throwPlain', [], { what: 'composing posts for a1' }).catch((e) => e);
       expect(isDispatchError(error, 'E_INTERNAL')).toBe(true);
       expect(error.message).toBe('composing posts for a1 failed: TypeError: cannot read properties of undefined');
       expect(error.transient).toBe(false);
-    } finally {
-      await cpu.close();
-    }
+    });
   });
 
   it('past its time limit a task is stopped with E_JOB_TIMEOUT, and a fresh thread serves the next task', async () => {
-    const cpu = pool({ size: 1, timeoutMs: 200 });
-    try {
+    await withPool({ size: 1, timeoutMs: 200 }, async (cpu) => {
       const error = await cpu.run('spin', [], { what: 'spinning' }).catch((e) => e);
       expect(isDispatchError(error, 'E_JOB_TIMEOUT')).toBe(true);
       expect(error.message).toBe('spinning ran longer than 200 ms');
@@ -287,44 +295,33 @@ describe('the CPU thread pool', () => {
       expect(cpu.stats()).toMatchObject({ threads: 0, busy: 0 });
       expect(await cpu.run('sumBytes', [new Uint8Array([1, 2, 3])], { what: 'summing' })).toMatchObject({ sum: 6 });
       expect(cpu.stats()).toMatchObject({ threads: 1, busy: 0 });
-    } finally {
-      await cpu.close();
-    }
+    });
   });
 
   it('the time limit counts from when a task starts in a thread, not while it waits for one', async () => {
-    const cpu = pool({ size: 1, timeoutMs: 1_500 });
-    try {
+    await withPool({ size: 1, timeoutMs: 1_500 }, async (cpu) => {
       // Each runs 800 ms: the third waits some 1.6 s for the one thread, then runs within its limit.
       const runs = await Promise.all([1, 2, 3].map(() => cpu.run('spin', [800], { what: 'spinning' })));
       expect(runs.every((ms) => ms >= 800)).toBe(true);
-    } finally {
-      await cpu.close();
-    }
+    });
   });
 
   it('a thread out of memory fails only its task, with E_INTERNAL, and is replaced', async () => {
-    const cpu = pool({ size: 1, maxHeapMb: 64 });
-    try {
+    await withPool({ size: 1, maxHeapMb: 64 }, async (cpu) => {
       const error = await cpu.run('exhaustMemory', [], { what: 'hoarding' }).catch((e) => e);
       expect(isDispatchError(error, 'E_INTERNAL')).toBe(true);
       expect(error.message).toBe('hoarding ran out of memory in its worker thread (limit 64 MB)');
       expect(await cpu.run('sumBytes', [new Uint8Array([4, 5])], { what: 'summing' })).toMatchObject({ sum: 9 });
-    } finally {
-      await cpu.close();
-    }
+    });
   });
 
   it('bytes are transferred to the thread, not copied', async () => {
-    const cpu = pool();
-    try {
+    await withPool({}, async (cpu) => {
       const bytes = new Uint8Array(5 * 1024 * 1024).fill(1);
       const result = await cpu.run('sumBytes', [bytes], { what: 'summing', transfer: [bytes.buffer] });
       expect(result).toEqual({ length: 5 * 1024 * 1024, sum: 5 * 1024 * 1024, isUint8Array: true });
       expect(bytes.byteLength).toBe(0); // moved: detached here
-    } finally {
-      await cpu.close();
-    }
+    });
   });
 
   it('close(graceMs) lets a running task that ends within the grace finish', async () => {

@@ -80,14 +80,14 @@ export async function ensureIssue(ctx: CommandContext, week: string, direct: boo
       if (state === 'waiting' && Date.now() > started + NO_WORKER_MS && !(await hasWorker(ctx))) break;
       await sleep(100);
     }
-    if (!(await ctx.store.getIssue(week))) {
-      throw new DispatchError(
-        'E_NOT_FOUND',
-        !(await hasWorker(ctx))
-          ? `the ${week} issue was not built: no worker serves the newsletter queue (npx dispatch worker, or --direct)`
-          : `the ${week} issue was not built within ${WAIT_MS / 1000} s (its job is ${state}; npx dispatch status)`,
-      );
-    }
+    const stored = await ctx.store.getIssue(week);
+    if (stored) return stored;
+    throw new DispatchError(
+      'E_NOT_FOUND',
+      !(await hasWorker(ctx))
+        ? `the ${week} issue was not built: no worker serves the newsletter queue (npx dispatch worker, or --direct)`
+        : `the ${week} issue was not built within ${WAIT_MS / 1000} s (its job is ${state}; npx dispatch status)`,
+    );
   }
   const stored = await ctx.store.getIssue(week);
   if (!stored) throw new DispatchError('E_NOT_FOUND', `the ${week} issue was not built`);

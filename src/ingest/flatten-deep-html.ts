@@ -86,8 +86,10 @@ const IMPLIES_CLOSE = new Map<string, ReadonlySet<string>>(
     ] as const
   ).map(([tag, closes]) => [tag, new Set<string>(closes)]),
 );
-/** Their content is text up to `</name` (then whitespace or `>`), never markup. */
-const RAW_TEXT = new Set(['script', 'style', 'title', 'textarea', 'xmp']);
+/** Their content is text up to `</name` (then whitespace or `>`), never markup: each with the pattern of its end tag. */
+const RAW_TEXT_END = new Map(
+  ['script', 'style', 'title', 'textarea', 'xmp'].map((name) => [name, new RegExp(`</${name}[\\t\\n\\f\\r >]`, 'gi')]),
+);
 /** Inside these, `<tag/>` closes itself; inside the integration points, it does not again. */
 const FOREIGN = new Set(['math', 'svg']);
 const INTEGRATION = new Set(['mi', 'mo', 'mn', 'ms', 'mtext', 'annotation-xml', 'foreignobject', 'desc', 'title']);
@@ -278,10 +280,9 @@ export function flattenDeepHtml(html: string, maxDepth = MAX_HTML_DEPTH): string
       else if (INTEGRATION.has(tag.name)) foreign.push(false);
     }
     const leaf = isVoid || (tag.selfClosing && foreign[foreign.length - 1] === true);
-    const raw = RAW_TEXT.has(tag.name) && !tag.selfClosing;
+    const endTag = tag.selfClosing ? undefined : RAW_TEXT_END.get(tag.name);
     let rawEnd = i;
-    if (raw) {
-      const endTag = new RegExp(`</${tag.name}[\\t\\n\\f\\r >]`, 'gi');
+    if (endTag) {
       endTag.lastIndex = i;
       const found = endTag.exec(html);
       rawEnd = found ? found.index : html.length;
@@ -292,7 +293,7 @@ export function flattenDeepHtml(html: string, maxDepth = MAX_HTML_DEPTH): string
         keptDepth++;
       }
       i = rawEnd;
-    } else if (raw) {
+    } else if (endTag) {
       // Too deep to keep, and not text: the element goes whole, its end tag too.
       const gt = html.indexOf('>', rawEnd);
       i = gt < 0 ? html.length : gt + 1;

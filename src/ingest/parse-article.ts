@@ -3,7 +3,7 @@ import { cutToFit } from '../text/cut-text.js';
 import type { Article, ArticleFormat, ArticleImage } from './article.js';
 import { articleId } from './article-id.js';
 import { BOILERPLATE_RULES, type BoilerplateRule } from './boilerplate.js';
-import { cleanText, countWords } from './clean-text.js';
+import { cleanText, countWords, hasVisibleText } from './clean-text.js';
 import { decodeInput } from './decode-input.js';
 import { detectFormat } from './detect-format.js';
 import { extractQuotes } from './extract-quotes.js';
@@ -64,7 +64,7 @@ function clean(value: string | null | undefined): string | null {
 
 /** A JSON field as given, or undefined when it is absent or invisible. */
 function given(value: string | undefined): string | undefined {
-  return value !== undefined && clean(value) !== null ? value : undefined;
+  return value !== undefined && hasVisibleText(value) ? value : undefined;
 }
 
 function fromJson(text: string, options: ParseArticleOptions, source: string): Draft {

@@ -70,9 +70,10 @@ function names(value: unknown): string | null {
   return list.length ? list.join(', ') : null;
 }
 
-/** The first JSON-LD object that describes an article, looking inside arrays and @graph. */
+/** JSON-LD items looked at, at most, for the article among them. */
 const MAX_JSON_LD_ITEMS = 10_000;
 
+/** The first JSON-LD object that describes an article, looking inside arrays and @graph. */
 function jsonLdArticle(document: Document): Json | null {
   const queue: unknown[] = [];
   for (const script of document.querySelectorAll('script[type="application/ld+json"]')) {

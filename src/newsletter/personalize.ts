@@ -49,8 +49,9 @@ export function escapeTextPart(text: string): string {
 /** A rendered part cut at its tokens: literal text and, between, the field each token names. */
 type Piece = string | { field: Field };
 
-const HTML_TOKEN = /\{\{(email|firstName|unsubscribeUrl|preferencesUrl)\}\}/g;
-const TEXT_TOKEN = /\\([\\{])|\{\{(email|firstName|unsubscribeUrl|preferencesUrl)\}\}/g;
+const FIELD_TOKEN = `\\{\\{(${RECIPIENT_FIELDS.join('|')})\\}\\}`;
+const HTML_TOKEN = new RegExp(FIELD_TOKEN, 'g');
+const TEXT_TOKEN = new RegExp(`\\\\([\\\\{])|${FIELD_TOKEN}`, 'g');
 
 /** One pass over the part: linear in its length, whatever it holds. */
 function split(part: string, pattern: RegExp, escapes: boolean): Piece[] {

@@ -24,8 +24,6 @@ export interface ComposeOptions {
  */
 const MAX_LINK_CHARS = 1_000;
 
-const isValid = fitsTweet;
-
 function join(...parts: (string | null | undefined)[]): string {
   return parts.filter((p) => p).join(' ');
 }
@@ -37,7 +35,7 @@ function post(kind: PostKind, text: string, part?: Post['part']): Post {
 
 /** `body` cut (at a sentence, clause or word) so that `wrap(body)` fits in a post; null if nothing fits. */
 function fitPost(body: string, wrap: (body: string) => string): string | null {
-  const cut = cutToFit(body.trim(), (candidate) => isValid(wrap(candidate)));
+  const cut = cutToFit(body.trim(), (candidate) => fitsTweet(wrap(candidate)));
   return cut ? wrap(cut) : null;
 }
 
@@ -98,7 +96,7 @@ export function composePosts(
   }
   let headline = fitPost(title, (t) => join(t, link)) ?? link;
   for (const tag of extraTags) {
-    if (headline && isValid(`${headline} ${tag}`)) headline = `${headline} ${tag}`;
+    if (headline && fitsTweet(`${headline} ${tag}`)) headline = `${headline} ${tag}`;
   }
   if (headline) posts.push(post('headline', headline));
 

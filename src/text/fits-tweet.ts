@@ -6,7 +6,7 @@ import twitter from 'twitter-text';
  * weighted characters: a text this long only fits when nearly all of it is one link, and the
  * links Dispatch shares are capped well below this (see `composePosts`).
  */
-export const MAX_TWEET_CHECK_CHARS = 4_000;
+const MAX_TWEET_CHECK_CHARS = 4_000;
 
 /** twitter-text's weighted length and validity of a post; texts over {@link MAX_TWEET_CHECK_CHARS} are invalid unchecked. */
 export function checkTweet(text: string): { weightedLength: number; valid: boolean } {
