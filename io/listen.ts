@@ -1,14 +1,18 @@
 import type { AddressInfo, Server } from 'node:net';
 import { DispatchError } from '../src/errors.js';
 
-/** What a listening server is, for the one line a user sees when its port cannot be had. */
-export interface ListenTarget {
-  host: string;
-  port: number;
+/** Who listens and how its port is chosen, for the one line a user sees when the port cannot be had. */
+export interface ListenAs {
   /** Who listens and where the port came from, e.g. `dispatch serve (the port of PUBLIC_URL)`. */
   what: string;
   /** How to choose another port, e.g. `--port or PREVIEW_PORT`. */
   setting: string;
+}
+
+/** What a listening server is: its address, and who it is for the error line. */
+export interface ListenTarget extends ListenAs {
+  host: string;
+  port: number;
 }
 
 /** `host:port`, with brackets around an IPv6 address. */

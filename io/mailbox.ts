@@ -4,7 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import { listen } from './listen.js';
+import { type ListenAs, listen } from './listen.js';
 
 export interface MailboxServer {
   port: number;
@@ -34,7 +34,7 @@ export async function startMailbox(options: {
   port: number;
   host?: string;
   /** Who listens and the setting that chooses the port, for the E_PORT_IN_USE line. */
-  listenAs?: { what: string; setting: string };
+  listenAs?: ListenAs;
 }): Promise<MailboxServer> {
   mkdirSync(options.dir, { recursive: true });
   const server = new SMTPServer({

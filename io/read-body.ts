@@ -17,7 +17,7 @@ export interface BodyLimits {
 export type BodyResult = { ok: true; text: string } | { ok: false; status: 408 | 413 | 415; reason: string };
 
 /** The media type of a Content-Type header, lowercase and without parameters (`; charset=...`). */
-export function mediaType(header: string | undefined): string {
+function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
@@ -70,14 +70,15 @@ export async function readBody(req: IncomingMessage, limits: BodyLimits): Promis
 }
 
 /**
- * Answers a refused body with its status and reason as plain text, then closes the connection,
- * so the rest of the body is never kept (keep-alive would have to drain it all first). The unread
- * bytes are discarded for at most a second before the socket is destroyed: closing at once, with
- * bytes unread, makes the kernel reset the connection, and the client could lose the answer.
+ * Answers a refused request (a refused body, or a server's own refusal such as a wrong Host) with
+ * its status and reason as plain text, then closes the connection, so the rest of the body is
+ * never kept (keep-alive would have to drain it all first). The unread bytes are discarded for at
+ * most a second before the socket is destroyed: closing at once, with bytes unread, makes the
+ * kernel reset the connection, and the client could lose the answer.
  */
 export function refuseBody(
   res: ServerResponse,
-  refusal: Extract<BodyResult, { ok: false }>,
+  refusal: { status: number; reason: string },
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent) {

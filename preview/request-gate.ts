@@ -4,7 +4,7 @@ import { type BodyLimits, readBody, refuseBody } from '../io/read-body.js';
 import { type HostPolicy, hostAllowed, parseHost } from '../src/http/allowed-host.js';
 
 /** The name of the hidden form field that carries a page's form token. */
-export const TOKEN_FIELD = 'token';
+const TOKEN_FIELD = 'token';
 
 const FORM = 'application/x-www-form-urlencoded';
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -31,23 +31,13 @@ export function createFormTokens(): { tokenFor(path: string): string; verify(pat
   };
 }
 
-function refuse(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    connection: 'close',
-  });
-  res.end(`${text}\n`);
-}
-
 /**
  * True when a state-changing request comes from one of the preview's own pages: its Origin is the
  * preview's origin as the Host header names it (http or https, for a preview behind a TLS proxy),
  * or, from a browser that sends no Origin, Sec-Fetch-Site says same-origin. `Origin: null`
  * (sandboxed frames, some redirects) is not the preview.
  */
-export function fromSameOrigin(req: IncomingMessage): boolean {
+function fromSameOrigin(req: IncomingMessage): boolean {
   const host = parseHost(req.headers.host)?.host;
   const origin = req.headers.origin;
   if (origin !== undefined) {
@@ -73,16 +63,18 @@ export async function admit(
   rules: { hosts: HostPolicy; body: BodyLimits; tokens: ReturnType<typeof createFormTokens> },
 ): Promise<Admitted | null> {
   if (!hostAllowed(req.headers.host, rules.hosts)) {
-    refuse(
-      res,
-      403,
-      `The preview does not answer to the host "${req.headers.host ?? ''}". To reach it by that name, add the name to PREVIEW_ALLOWED_HOSTS.`,
-    );
+    refuseBody(res, {
+      status: 403,
+      reason: `The preview does not answer to the host "${req.headers.host ?? ''}". To reach it by that name, add the name to PREVIEW_ALLOWED_HOSTS.`,
+    });
     return null;
   }
   if (SAFE_METHODS.has(req.method ?? 'GET')) return { form: null };
   if (!fromSameOrigin(req)) {
-    refuse(res, 403, 'Refused: this request does not come from a page of the preview (Origin).');
+    refuseBody(res, {
+      status: 403,
+      reason: 'Refused: this request does not come from a page of the preview (Origin).',
+    });
     return null;
   }
   const body = await readBody(req, { ...rules.body, types: [FORM] });
@@ -93,7 +85,10 @@ export async function admit(
   const form = new URLSearchParams(body.text);
   const path = new URL(req.url ?? '/', 'http://preview.local').pathname;
   if (!rules.tokens.verify(path, form.get(TOKEN_FIELD) ?? '')) {
-    refuse(res, 403, 'Refused: the form token is missing or out of date. Reload the page and try again.');
+    refuseBody(res, {
+      status: 403,
+      reason: 'Refused: the form token is missing or out of date. Reload the page and try again.',
+    });
     return null;
   }
   return { form };

@@ -1,6 +1,6 @@
 import { watch } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listen } from '../io/listen.js';
+import { hostPort, type ListenAs, listen } from '../io/listen.js';
 import { loadTemplates } from '../io/load-templates.js';
 import { listMailbox } from '../io/mailbox.js';
 import { loadSampleRecipient } from '../io/sample-recipient.js';
@@ -40,7 +40,7 @@ export interface PreviewOptions {
    * Who is listening and the setting that chooses the port, for the one line shown when the port
    * is taken. @defaultValue `{ what: 'dispatch preview', setting: 'PREVIEW_PORT' }`
    */
-  listenAs?: { what: string; setting: string };
+  listenAs?: ListenAs;
 }
 
 /** Largest form body the preview reads. */
@@ -288,7 +288,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   }
 
   return {
-    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`,
+    url: `http://${hostPort(options.host, address.port)}`,
     server,
     async close() {
       for (const w of watchers) w.close();

@@ -3,7 +3,7 @@ import { readBody, refuseBody } from '../io/read-body.js';
 import type { SubscriberStore } from '../io/subscriber-store.js';
 import { html, type Raw } from '../preview/html.js';
 import type { Config } from '../src/config.js';
-import { hostAllowed, parseHost } from '../src/http/allowed-host.js';
+import { hostAllowed } from '../src/http/allowed-host.js';
 import { verifyUnsubscribeToken } from '../src/links/unsubscribe-token.js';
 
 export interface ServeOptions {
@@ -55,12 +55,11 @@ export function createServeApp(options: ServeOptions): Server {
   const { config, subscribers } = options;
   const now = options.now ?? (() => new Date());
   const site = config.SITE_NAME;
-  const hosts = { bound: options.host, names: [parseHost(new URL(config.PUBLIC_URL).host)?.hostname ?? ''] };
+  const hosts = { bound: options.host, names: [new URL(config.PUBLIC_URL).hostname] };
   return createServer((req, res) => {
     const handle = async () => {
       if (!hostAllowed(req.headers.host, hosts)) {
-        res.writeHead(403, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-        return res.end('This host is not served here.\n');
+        return refuseBody(res, { status: 403, reason: 'This host is not served here.' }, SECURITY_HEADERS);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         // RFC 8058: the body is List-Unsubscribe=One-Click, form-encoded or multipart: any type is read.

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../io/listen.js';
 import { createSubscriberStore, type SubscriberStore } from '../io/subscriber-store.js';
@@ -6,8 +8,8 @@ import { createServeApp, SERVE_BODY_BYTES } from '../serve/app.js';
 import type { Config } from '../src/config.js';
 import { unsubscribeToken } from '../src/links/unsubscribe-token.js';
 import { httpRequest, rawExchange } from './helpers/http-request.js';
-import { cliEnv, testConfig, testContext, useTestRedis } from './helpers/queue-harness.js';
-import { runCli } from './helpers/run-cli.js';
+import { cliEnv, testConfig, testContext, useTestRedis, waitFor } from './helpers/queue-harness.js';
+import { ROOT, runCli } from './helpers/run-cli.js';
 
 const redis = useTestRedis('serve-security');
 const SECRET = 'c2f1b0e9d8a7c6b5a4f3e2d1c0b9a8f7';
@@ -132,9 +134,6 @@ describe('dispatch serve and the default UNSUBSCRIBE_SECRET', () => {
   });
 
   it('starts with a secret of its own, on the port it was given, and stops on SIGINT', async () => {
-    const { spawn } = await import('node:child_process');
-    const { resolve } = await import('node:path');
-    const { ROOT } = await import('./helpers/run-cli.js');
     const child = spawn(process.execPath, [resolve(ROOT, 'bin/dispatch.js'), 'serve', '--port', '0'], {
       cwd: ROOT,
       env: {
@@ -147,9 +146,9 @@ describe('dispatch serve and the default UNSUBSCRIBE_SECRET', () => {
       stdout += d;
     });
     const exited = new Promise<number | null>((done) => child.on('close', done));
-    const deadline = Date.now() + 20_000;
-    while (!/unsubscribe pages on/.test(stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const url = /on (http:\/\/127\.0\.0\.1:(\d+))/.exec(stdout);
+    const url = await waitFor('dispatch serve to listen', async () =>
+      /unsubscribe pages on (http:\/\/127\.0\.0\.1:(\d+))/.exec(stdout),
+    );
     expect(url?.[2], stdout).not.toBe('0');
     const answer = await httpRequest(url?.[1] ?? '', '/unsubscribe/not.valid');
     expect(answer.status).toBe(400);

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../io/logger.js';
-import { startMailbox } from '../../io/mailbox.js';
+import { type MailboxServer, startMailbox } from '../../io/mailbox.js';
 import { PROJECT_ROOT } from '../../io/paths.js';
-import { startWorker } from '../../jobs/run-worker.js';
+import { type RunningWorker, startWorker } from '../../jobs/run-worker.js';
+import type { PreviewServer } from '../../preview/server.js';
 import { isDispatchError } from '../../src/errors.js';
 import { isoWeekOf } from '../../src/newsletter/iso-week.js';
 import { openContext } from '../context.js';
@@ -41,9 +42,9 @@ export async function devCommand(options: DevOptions): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   // Whatever started is closed, also when a later part fails (a taken PREVIEW_PORT): the command
   // then ends with its one error line instead of hanging on an open worker or connection.
-  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
-  let mailbox: Awaited<ReturnType<typeof startLocalMailbox>> = null;
-  let preview: Awaited<ReturnType<typeof previewOn>> | undefined;
+  let worker: RunningWorker | undefined;
+  let mailbox: MailboxServer | null = null;
+  let preview: PreviewServer | undefined;
   try {
     // The preview's port first: it is the one most likely taken, and nothing else has started yet.
     preview = await previewOn(ctx, config, config.PREVIEW_HOST, config.PREVIEW_PORT, {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parsePort } from '../../io/listen.js';
+import { type ListenAs, parsePort } from '../../io/listen.js';
 import { PROJECT_ROOT } from '../../io/paths.js';
 import { startPreview } from '../../preview/server.js';
 import type { Config } from '../../src/config.js';
@@ -9,13 +9,7 @@ import { mailboxDir } from './mailbox.js';
 import { ensureIssue, parseAddresses, queueTestSends } from './send-test.js';
 
 /** Starts the preview server on a context: what `dispatch preview` and `npm start` run. */
-export async function previewOn(
-  ctx: CommandContext,
-  config: Config,
-  host: string,
-  port: number,
-  listenAs?: { what: string; setting: string },
-) {
+export async function previewOn(ctx: CommandContext, config: Config, host: string, port: number, listenAs?: ListenAs) {
   const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
   return await startPreview({
     config,

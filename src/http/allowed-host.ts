@@ -6,7 +6,6 @@ export interface HostPolicy {
   names: readonly string[];
 }
 
-const WILDCARD = new Set(['0.0.0.0', '::', '[::]', '']);
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /**
@@ -25,7 +24,7 @@ export function parseHost(header: string | undefined): { hostname: string; host:
 }
 
 /** True for an IP address literal (`127.0.0.1`, `[::1]`), in the form {@link parseHost} gives. */
-export function isIpLiteral(hostname: string): boolean {
+function isIpLiteral(hostname: string): boolean {
   return hostname.startsWith('[') || IPV4.test(hostname);
 }
 
@@ -56,10 +55,7 @@ export function hostAllowed(header: string | undefined, policy: HostPolicy): boo
   const bound = parseHost(
     policy.bound.includes(':') && !policy.bound.startsWith('[') ? `[${policy.bound}]` : policy.bound,
   );
-  if (WILDCARD.has(policy.bound) || bound?.hostname === '[::]' || bound?.hostname === '0.0.0.0') {
-    if (isIpLiteral(hostname)) return true;
-  } else if (bound && bound.hostname === hostname) {
-    return true;
-  }
+  const wildcard = policy.bound === '' || bound?.hostname === '0.0.0.0' || bound?.hostname === '[::]';
+  if (wildcard ? isIpLiteral(hostname) : bound?.hostname === hostname) return true;
   return policy.names.some((name) => parseHost(name)?.hostname === hostname);
 }

@@ -25,13 +25,10 @@ export function defaultSecretProblem(
   config: Pick<Config, 'UNSUBSCRIBE_SECRET' | 'PUBLIC_URL' | 'SMTP_URL'>,
 ): string | null {
   if (config.UNSUBSCRIBE_SECRET !== DEFAULT_UNSUBSCRIBE_SECRET) return null;
-  const outside = [
-    ['PUBLIC_URL', config.PUBLIC_URL],
-    ['SMTP_URL', config.SMTP_URL],
-  ].find(([, url]) => !isLocal(url as string));
+  const outside = (['PUBLIC_URL', 'SMTP_URL'] as const).find((name) => !isLocal(config[name]));
   if (!outside) return null;
   return (
-    `UNSUBSCRIBE_SECRET is the public development default while ${outside[0]} is ${shown(outside[1] as string)}: ` +
+    `UNSUBSCRIBE_SECRET is the public development default while ${outside} is ${shown(config[outside])}: ` +
     'set it to a long random value, e.g. UNSUBSCRIBE_SECRET=$(openssl rand -hex 32) in .env'
   );
 }
