@@ -243,7 +243,10 @@ export async function fetchUrl(target: string, options: FetchOptions): Promise<F
         addresses = await addressesFor(checked, options, signal);
       } catch (error) {
         if (from && error instanceof DispatchError) {
-          throw new DispatchError(error.code, `${error.message} (a redirect from ${from})`);
+          throw new DispatchError(error.code, `${error.message} (a redirect from ${from})`, {
+            cause: error,
+            transient: error.transient,
+          });
         }
         throw error;
       }

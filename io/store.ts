@@ -49,6 +49,7 @@ export interface Store {
    * counts as seen once its article is stored or its ingest failed for good, not when it is enqueued.
    */
   markFeedItemSeen(feedUrl: string, key: string): Promise<boolean>;
+  /** Whether {@link Store.markFeedItemSeen} has recorded this feed item. */
   isFeedItemSeen(feedUrl: string, key: string): Promise<boolean>;
 }
 

@@ -2,7 +2,7 @@ import { DelayedError, type Job } from 'bullmq';
 import { FetchStatusError } from '../io/fetch-url.js';
 
 /** Longest Retry-After honoured: a server asking for more gets its job back after this. */
-export const MAX_RETRY_AFTER_MS = 60 * 60_000;
+const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 /**
  * When a job failed on a transient answer that says when to come back (429 or 503 with

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
+import type { CommandContext } from '../cli/context.js';
 import { articleJobId } from '../jobs/queues.js';
 import { articleId } from '../src/ingest/article-id.js';
 import { testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
@@ -49,206 +51,193 @@ async function feedSite(story: (n: number, res: ServerResponse) => void) {
 
 const page = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(STORY);
 
+interface FeedTest {
+  site: Awaited<ReturnType<typeof feedSite>>;
+  ctx: CommandContext;
+  /** Adds a feeds job for the site's feed and waits for it to complete: its return value. */
+  poll(what?: string): Promise<{ url: string; items: number; new: number }>;
+  /** The story's ingest job once it has failed. */
+  failedIngest(what?: string): Promise<Job>;
+}
+
+/**
+ * Runs `test` against a feed site whose story answers as `story` says, with a context and a
+ * worker on a test configuration of `settings`, and closes all three after.
+ */
+async function withFeedSite(
+  story: (n: number, res: ServerResponse) => void,
+  settings: Record<string, string>,
+  test: (t: FeedTest) => Promise<void>,
+): Promise<void> {
+  const site = await feedSite(story);
+  const config = testConfig(settings);
+  const ctx = testContext(redis.url, config);
+  const worker = await testWorker(redis.url, config);
+  const poll = async (what = 'a poll') => {
+    const job = await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
+    await waitFor(what, async () => (await ctx.queues.feeds.getJob(job.id as string))?.isCompleted());
+    return (await ctx.queues.feeds.getJob(job.id as string))?.returnvalue;
+  };
+  const failedIngest = (what = 'the failed ingest') =>
+    waitFor(what, async () => {
+      // The state first, then the job: a job read first may fail before its state is asked.
+      if ((await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed') return null;
+      return await ctx.queues.ingest.getJob(site.storyJobId);
+    });
+  try {
+    await test({ site, ctx, poll, failedIngest });
+  } finally {
+    await worker.close();
+    await ctx.close();
+    await site.close();
+  }
+}
+
 describe('feed items and temporary failures (real redis-server, local HTTP server)', () => {
   it('an item whose page was down until its ingest job gave up is ingested by a later poll', async () => {
-    const site = await feedSite((n, res) => (n === 1 ? res.writeHead(503).end('down') : page(res)));
     // One attempt: the first 503 fails the ingest job for good, as a long outage would.
-    const config = testConfig({ ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '1' });
-    const ctx = testContext(redis.url, config);
-    const worker = await testWorker(redis.url, config);
-    const poll = async (n: number) => {
-      const job = await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
-      await waitFor(`poll ${n}`, async () => (await ctx.queues.feeds.getJob(job.id as string))?.isCompleted());
-      return (await ctx.queues.feeds.getJob(job.id as string))?.returnvalue as { new: number };
-    };
-    try {
-      expect((await poll(1)).new).toBe(1);
-      const failed = await waitFor('the failed ingest', async () => {
-        // The state first, then the job: a job read first may fail before its state is asked.
-        if ((await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed') return null;
-        return await ctx.queues.ingest.getJob(site.storyJobId);
-      });
-      expect(failed.failedReason).toMatch(/^E_FETCH_STATUS: .*answered 503/);
-      expect(await ctx.store.isFeedItemSeen(site.feedUrl, 'story-1')).toBe(false);
-      expect(await ctx.store.countArticles()).toBe(0);
+    await withFeedSite(
+      (n, res) => (n === 1 ? res.writeHead(503).end('down') : page(res)),
+      { ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '1' },
+      async ({ site, ctx, poll, failedIngest }) => {
+        expect((await poll('poll 1')).new).toBe(1);
+        const failed = await failedIngest();
+        expect(failed.failedReason).toMatch(/^E_FETCH_STATUS: .*answered 503/);
+        expect(await ctx.store.isFeedItemSeen(site.feedUrl, 'story-1')).toBe(false);
+        expect(await ctx.store.countArticles()).toBe(0);
 
-      // The failed job still holds its id, so adding would do nothing: the poll retries it instead.
-      await poll(2);
-      await waitFor('the article', async () => (await ctx.store.countArticles()) === 1);
-      const [article] = await ctx.store.articlesBetween(new Date(0), new Date(8.64e15));
-      expect(article?.title).toBe('Harbour wall rebuilt');
-      await waitFor('the item marked seen', () => ctx.store.isFeedItemSeen(site.feedUrl, 'story-1'));
+        // The failed job still holds its id, so adding would do nothing: the poll retries it instead.
+        await poll('poll 2');
+        await waitFor('the article', async () => (await ctx.store.countArticles()) === 1);
+        const [article] = await ctx.store.articlesBetween(new Date(0), new Date(8.64e15));
+        expect(article?.title).toBe('Harbour wall rebuilt');
+        await waitFor('the item marked seen', () => ctx.store.isFeedItemSeen(site.feedUrl, 'story-1'));
 
-      expect((await poll(3)).new).toBe(0);
-      expect(site.count('/story')).toBe(2);
-      expect(await ctx.queues.ingest.getJobCounts('completed', 'failed', 'waiting', 'delayed')).toEqual({
-        completed: 1,
-        failed: 0,
-        waiting: 0,
-        delayed: 0,
-      });
-    } finally {
-      await worker.close();
-      await ctx.close();
-      await site.close();
-    }
+        expect((await poll('poll 3')).new).toBe(0);
+        expect(site.count('/story')).toBe(2);
+        expect(await ctx.queues.ingest.getJobCounts('completed', 'failed', 'waiting', 'delayed')).toEqual({
+          completed: 1,
+          failed: 0,
+          waiting: 0,
+          delayed: 0,
+        });
+      },
+    );
   });
 
   it('a 503 with Retry-After is tried again after that wait, and a poll meanwhile adds no second job', async () => {
-    const site = await feedSite((n, res) =>
-      n === 1 ? res.writeHead(503, { 'retry-after': '1' }).end('busy') : page(res),
-    );
     // A backoff of a minute: only the Retry-After of one second can bring the article in time.
-    const config = testConfig({ ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '60000' });
-    const ctx = testContext(redis.url, config);
-    const worker = await testWorker(redis.url, config);
-    try {
-      await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
-      await waitFor('the ingest job delayed', async () =>
-        (await ctx.queues.ingest.getJob(site.storyJobId))?.isDelayed(),
-      );
-      const second = await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
-      await waitFor('poll 2', async () => (await ctx.queues.feeds.getJob(second.id as string))?.isCompleted());
-      expect((await ctx.queues.feeds.getJob(second.id as string))?.returnvalue).toMatchObject({ new: 0 });
+    await withFeedSite(
+      (n, res) => (n === 1 ? res.writeHead(503, { 'retry-after': '1' }).end('busy') : page(res)),
+      { ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '60000' },
+      async ({ site, ctx, poll }) => {
+        await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
+        await waitFor('the ingest job delayed', async () =>
+          (await ctx.queues.ingest.getJob(site.storyJobId))?.isDelayed(),
+        );
+        expect(await poll('poll 2')).toMatchObject({ new: 0 });
 
-      await waitFor('the article', async () => (await ctx.store.countArticles()) === 1);
-      const [first = 0, retry = 0] = site.hits['/story'] ?? [];
-      expect(site.count('/story')).toBe(2);
-      expect(retry - first).toBeGreaterThanOrEqual(900);
-      expect(retry - first).toBeLessThan(20_000);
-      await waitFor('the item marked seen', () => ctx.store.isFeedItemSeen(site.feedUrl, 'story-1'));
-      const counts = await ctx.queues.ingest.getJobCounts('completed', 'failed', 'waiting', 'delayed', 'active');
-      expect(counts).toEqual({ completed: 1, failed: 0, waiting: 0, delayed: 0, active: 0 });
-    } finally {
-      await worker.close();
-      await ctx.close();
-      await site.close();
-    }
+        await waitFor('the article', async () => (await ctx.store.countArticles()) === 1);
+        const [first = 0, retry = 0] = site.hits['/story'] ?? [];
+        expect(site.count('/story')).toBe(2);
+        expect(retry - first).toBeGreaterThanOrEqual(900);
+        expect(retry - first).toBeLessThan(20_000);
+        await waitFor('the item marked seen', () => ctx.store.isFeedItemSeen(site.feedUrl, 'story-1'));
+        const counts = await ctx.queues.ingest.getJobCounts('completed', 'failed', 'waiting', 'delayed', 'active');
+        expect(counts).toEqual({ completed: 1, failed: 0, waiting: 0, delayed: 0, active: 0 });
+      },
+    );
   });
 
   it('a server that always asks to come back later cannot keep a job forever: the usual retries take over', async () => {
-    const site = await feedSite((_n, res) => res.writeHead(429, { 'retry-after': '0' }).end('slow down'));
-    const config = testConfig({ ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '50' });
-    const ctx = testContext(redis.url, config);
-    const worker = await testWorker(redis.url, config);
-    try {
-      await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
-      const failed = await waitFor('the failed ingest', async () => {
-        // The state first, then the job: a job read first may fail before its state is asked.
-        if ((await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed') return null;
-        return await ctx.queues.ingest.getJob(site.storyJobId);
-      });
-      expect(failed.failedReason).toMatch(/^E_FETCH_STATUS: .*answered 429/);
-      // Start 1 waits as asked; start 2 has used up the attempts, so it fails and backs off; start 3 is the last.
-      expect(site.count('/story')).toBe(3);
-      expect(failed.attemptsMade).toBe(2);
-      expect(await ctx.store.isFeedItemSeen(site.feedUrl, 'story-1')).toBe(false);
-    } finally {
-      await worker.close();
-      await ctx.close();
-      await site.close();
-    }
+    await withFeedSite(
+      (_n, res) => res.writeHead(429, { 'retry-after': '0' }).end('slow down'),
+      { ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '50' },
+      async ({ site, ctx, failedIngest }) => {
+        await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
+        const failed = await failedIngest();
+        expect(failed.failedReason).toMatch(/^E_FETCH_STATUS: .*answered 429/);
+        // Start 1 waits as asked; start 2 has used up the attempts, so it fails and backs off; start 3 is the last.
+        expect(site.count('/story')).toBe(3);
+        expect(failed.attemptsMade).toBe(2);
+        expect(await ctx.store.isFeedItemSeen(site.feedUrl, 'story-1')).toBe(false);
+      },
+    );
   });
 
   it('a page that answers 404 fails for good at once, its item is marked seen, and later polls leave it', async () => {
-    const site = await feedSite((_n, res) => res.writeHead(404).end('gone'));
-    const config = testConfig({ ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '3' });
-    const ctx = testContext(redis.url, config);
-    const worker = await testWorker(redis.url, config);
-    try {
-      await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
-      const failed = await waitFor('the failed ingest', async () => {
-        // The state first, then the job: a job read first may fail before its state is asked.
-        if ((await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed') return null;
-        return await ctx.queues.ingest.getJob(site.storyJobId);
-      });
-      expect(failed.failedReason).toMatch(/^E_FETCH_STATUS: .*answered 404/);
-      expect(failed.attemptsMade).toBe(1);
-      await waitFor('the item marked seen', () => ctx.store.isFeedItemSeen(site.feedUrl, 'story-1'));
-      const again = await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
-      await waitFor('poll 2', async () => (await ctx.queues.feeds.getJob(again.id as string))?.isCompleted());
-      expect((await ctx.queues.feeds.getJob(again.id as string))?.returnvalue).toMatchObject({ new: 0 });
-      expect(await (await ctx.queues.ingest.getJob(site.storyJobId))?.isFailed()).toBe(true);
-      expect(site.count('/story')).toBe(1);
-    } finally {
-      await worker.close();
-      await ctx.close();
-      await site.close();
-    }
+    await withFeedSite(
+      (_n, res) => res.writeHead(404).end('gone'),
+      { ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '3' },
+      async ({ site, ctx, poll, failedIngest }) => {
+        await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
+        const failed = await failedIngest();
+        expect(failed.failedReason).toMatch(/^E_FETCH_STATUS: .*answered 404/);
+        expect(failed.attemptsMade).toBe(1);
+        await waitFor('the item marked seen', () => ctx.store.isFeedItemSeen(site.feedUrl, 'story-1'));
+        expect(await poll('poll 2')).toMatchObject({ new: 0 });
+        expect(await (await ctx.queues.ingest.getJob(site.storyJobId))?.isFailed()).toBe(true);
+        expect(site.count('/story')).toBe(1);
+      },
+    );
   });
 
   it('a failed job of the same article from elsewhere (the CLI) is retried once as the item, then left', async () => {
-    const site = await feedSite((_n, res) => res.writeHead(404).end('gone'));
-    const config = testConfig({ ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '3' });
-    const ctx = testContext(redis.url, config);
-    const worker = await testWorker(redis.url, config);
-    const poll = async () => {
-      const job = await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
-      await waitFor('a poll', async () => (await ctx.queues.feeds.getJob(job.id as string))?.isCompleted());
-    };
-    const failedAfter = async (n: number) =>
-      waitFor(`request ${n} and its failure`, async () => {
-        if (site.count('/story') !== n || (await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed')
-          return null;
-        return await ctx.queues.ingest.getJob(site.storyJobId);
-      });
-    try {
-      // What `dispatch enqueue <url>` adds: no feed item named.
-      const data = { url: site.storyUrl, source: site.storyUrl, receivedAt: new Date().toISOString() };
-      await ctx.queues.ingest.add('ingest', data, { jobId: site.storyJobId });
-      await failedAfter(1);
-      await poll();
-      const retried = await failedAfter(2);
-      expect(retried.data.feed).toEqual({ url: site.feedUrl, itemKey: 'story-1' });
-      await waitFor('the item marked seen', () => ctx.store.isFeedItemSeen(site.feedUrl, 'story-1'));
-      await poll();
-      expect(site.count('/story')).toBe(2);
-    } finally {
-      await worker.close();
-      await ctx.close();
-      await site.close();
-    }
+    await withFeedSite(
+      (_n, res) => res.writeHead(404).end('gone'),
+      { ALLOW_PRIVATE_URLS: 'true', JOB_ATTEMPTS: '3' },
+      async ({ site, ctx, poll }) => {
+        const failedAfter = async (n: number) =>
+          waitFor(`request ${n} and its failure`, async () => {
+            if (site.count('/story') !== n || (await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed')
+              return null;
+            return await ctx.queues.ingest.getJob(site.storyJobId);
+          });
+        // What `dispatch enqueue <url>` adds: no feed item named.
+        const data = { url: site.storyUrl, source: site.storyUrl, receivedAt: new Date().toISOString() };
+        await ctx.queues.ingest.add('ingest', data, { jobId: site.storyJobId });
+        await failedAfter(1);
+        await poll();
+        const retried = await failedAfter(2);
+        expect(retried.data.feed).toEqual({ url: site.feedUrl, itemKey: 'story-1' });
+        await waitFor('the item marked seen', () => ctx.store.isFeedItemSeen(site.feedUrl, 'story-1'));
+        await poll();
+        expect(site.count('/story')).toBe(2);
+      },
+    );
   });
 
   it('by default a feed item linking to an internal address is refused for good and marked seen, unfetched', async () => {
-    const site = await feedSite((_n, res) => page(res));
-    const config = testConfig(); // ALLOW_PRIVATE_URLS unset: false
-    const ctx = testContext(redis.url, config);
-    const worker = await testWorker(redis.url, config);
-    try {
-      // The ingest job a feed on a public site would add for an item linking inside.
-      await ctx.queues.ingest.add(
-        'ingest',
-        {
-          url: site.storyUrl,
-          source: 'https://news.example.com/feed.xml item inside-1',
-          receivedAt: new Date().toISOString(),
-          feed: { url: 'https://news.example.com/feed.xml', itemKey: 'inside-1' },
-        },
-        { jobId: site.storyJobId },
-      );
-      const failed = await waitFor('the refused ingest', async () => {
-        // The state first, then the job: a job read first may fail before its state is asked.
-        if ((await ctx.queues.ingest.getJobState(site.storyJobId)) !== 'failed') return null;
-        return await ctx.queues.ingest.getJob(site.storyJobId);
-      });
-      expect(failed.failedReason).toMatch(/^E_URL_BLOCKED: 127\.0\.0\.1 is not public \(loopback\)/);
-      expect(failed.attemptsMade).toBe(1);
-      await waitFor('the item marked seen', () =>
-        ctx.store.isFeedItemSeen('https://news.example.com/feed.xml', 'inside-1'),
-      );
+    await withFeedSite(
+      (_n, res) => page(res),
+      {}, // ALLOW_PRIVATE_URLS unset: false
+      async ({ site, ctx, failedIngest }) => {
+        // The ingest job a feed on a public site would add for an item linking inside.
+        await ctx.queues.ingest.add(
+          'ingest',
+          {
+            url: site.storyUrl,
+            source: 'https://news.example.com/feed.xml item inside-1',
+            receivedAt: new Date().toISOString(),
+            feed: { url: 'https://news.example.com/feed.xml', itemKey: 'inside-1' },
+          },
+          { jobId: site.storyJobId },
+        );
+        const failed = await failedIngest('the refused ingest');
+        expect(failed.failedReason).toMatch(/^E_URL_BLOCKED: 127\.0\.0\.1 is not public \(loopback\)/);
+        expect(failed.attemptsMade).toBe(1);
+        await waitFor('the item marked seen', () =>
+          ctx.store.isFeedItemSeen('https://news.example.com/feed.xml', 'inside-1'),
+        );
 
-      // A feed on an internal address is refused the same way.
-      const feed = await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
-      await waitFor('the refused poll', async () => (await ctx.queues.feeds.getJob(feed.id as string))?.isFailed());
-      const refused = await ctx.queues.feeds.getJob(feed.id as string);
-      expect(refused?.failedReason).toMatch(/^E_URL_BLOCKED: 127\.0\.0\.1 /);
-      expect(refused?.attemptsMade).toBe(1);
-      expect(site.hits).toEqual({});
-    } finally {
-      await worker.close();
-      await ctx.close();
-      await site.close();
-    }
+        // A feed on an internal address is refused the same way.
+        const feed = await ctx.queues.feeds.add('feeds', { url: site.feedUrl });
+        await waitFor('the refused poll', async () => (await ctx.queues.feeds.getJob(feed.id as string))?.isFailed());
+        const refused = await ctx.queues.feeds.getJob(feed.id as string);
+        expect(refused?.failedReason).toMatch(/^E_URL_BLOCKED: 127\.0\.0\.1 /);
+        expect(refused?.attemptsMade).toBe(1);
+        expect(site.hits).toEqual({});
+      },
+    );
   });
 });

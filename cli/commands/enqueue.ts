@@ -67,11 +67,9 @@ export async function enqueueArticles(
   now = new Date(),
 ): Promise<EnqueueReport> {
   const report: EnqueueReport = { added: [], duplicates: [], failed: [], feeds: [] };
+  const fail = (input: string, error: DispatchError) => report.failed.push(`${input}: ${error.code}: ${error.message}`);
   // A missing path or an unreadable folder is one more bad input: reported, and the rest go on.
-  const files = await expandInputs(inputs, {
-    urls: true,
-    onError: (input, error) => report.failed.push(`${input}: ${error.code}: ${error.message}`),
-  });
+  const files = await expandInputs(inputs, { urls: true, onError: fail });
   const bar = progressBar('enqueue');
   const prepared: Prepared[] = [];
   for (const [i, input] of files.entries()) {
@@ -80,7 +78,7 @@ export async function enqueueArticles(
       prepared.push(await prepare(input, ctx, now, options.publishedNow ?? false));
     } catch (error) {
       if (!isDispatchError(error)) throw error;
-      report.failed.push(`${input}: ${error.code}: ${error.message}`);
+      fail(input, error);
     }
   }
   bar.done();

@@ -170,11 +170,10 @@ export function classifyAddress(address: string): AddressVerdict {
   // Outside 2000::/3 nothing is allocated for unicast on the internet.
   if (!match) return { reach: 'never', range: 'reserved' };
   if (match.embedsV4At === undefined) return { reach: match.reach, range: match.range };
-  const inner = classifyV4(parsed.bytes.slice(match.embedsV4At, match.embedsV4At + 4));
-  const embedded = parsed.bytes.slice(match.embedsV4At, match.embedsV4At + 4).join('.');
-  const range = `${match.range} of ${embedded}${inner.reach === 'public' ? '' : ` (${inner.range})`}`;
-  if (inner.reach !== 'public') return { reach: inner.reach, range };
-  return { reach: match.reach, range };
+  const embedded = parsed.bytes.slice(match.embedsV4At, match.embedsV4At + 4);
+  const inner = classifyV4(embedded);
+  if (inner.reach === 'public') return { reach: match.reach, range: `${match.range} of ${embedded.join('.')}` };
+  return { reach: inner.reach, range: `${match.range} of ${embedded.join('.')} (${inner.range})` };
 }
 
 /** True when the address is globally reachable unicast. */
