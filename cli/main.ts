@@ -114,7 +114,7 @@ program
       'dispatch enqueue https://news.example.com/story --feed https://news.example.com/rss',
     ),
   )
-  .action(async (inputs: string[], options: import('./commands/enqueue.js').EnqueueOptions) => {
+  .action(async (inputs: string[], options: import('../jobs/enqueue-articles.js').EnqueueOptions) => {
     const { enqueueCommand } = await import('./commands/enqueue.js');
     await enqueueCommand(inputs, options);
   });

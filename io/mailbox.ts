@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { type ListenAs, listen } from './listen.js';
@@ -95,4 +95,9 @@ export async function listMailbox(dir: string, limit = 50): Promise<MailboxMessa
     });
   }
   return messages;
+}
+
+/** Where the local mailbox keeps what it receives. */
+export function mailboxDir(dataDir: string): string {
+  return resolve(dataDir, 'mailbox');
 }

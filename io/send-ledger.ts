@@ -19,6 +19,9 @@ export interface SendRecord {
   batchesDone: number;
   createdAt: string;
   finishedAt: string | null;
+  /** Why the send paused itself (an error code and the server's words); null when paused by hand or not paused. */
+  pausedReason: string | null;
+  pausedAt: string | null;
 }
 
 /** One recipient's line in the ledger. No line yet means pending. */
@@ -146,6 +149,8 @@ export function createSendLedger(redis: Redis, prefix: string): SendLedger {
         status: h.status as SendStatus,
         createdAt: h.createdAt ?? '',
         finishedAt: h.finishedAt || null,
+        pausedReason: h.pausedReason || null,
+        pausedAt: h.pausedAt || null,
       } as SendRecord;
       for (const n of NUMBERS) record[n] = Number(h[n] ?? 0);
       return record;

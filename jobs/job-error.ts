@@ -1,6 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
 import { DispatchError, isDispatchError } from '../src/errors.js';
+import { zodProblems } from '../src/zod-problems.js';
 
 /**
  * The retry decision, made here and only here: bad input (a DispatchError) fails the job for
@@ -19,6 +20,5 @@ export function toJobError(error: unknown): Error {
 export function parsePayload<T>(schema: z.ZodType<T>, data: unknown, queue: string): T {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ');
-  throw new DispatchError('E_JOB_PAYLOAD', `${queue} job: ${problems}`);
+  throw new DispatchError('E_JOB_PAYLOAD', `${queue} job: ${zodProblems(result.error, 'data').join('; ')}`);
 }

@@ -138,6 +138,16 @@ export const configSchema = z.object({
   ALLOW_PRIVATE_URLS: booleanFlag.default(false),
   /** Longest a job may work (parse, summarize, render) before it fails with E_JOB_TIMEOUT. @defaultValue 60000 */
   JOB_TIMEOUT_MS: positiveInt.default(60_000),
+  /**
+   * A list send pauses itself after this many failed messages in a row, of any kind (a server that
+   * refuses everything should not burn the list). @defaultValue 10
+   */
+  SEND_MAX_ERRORS: positiveInt.default(10),
+  /**
+   * After SIGTERM a worker lets jobs in flight finish for at most this long, then exits; what is
+   * left is taken up again by stall recovery. @defaultValue 10000
+   */
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   /** Most addresses one test send (CLI or preview form) may name. @defaultValue 5 */
   TEST_SEND_MAX_RECIPIENTS: positiveInt.default(5),
   /**

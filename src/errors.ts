@@ -31,7 +31,11 @@ export const ERROR_CODES = {
   E_REDIS_UNAVAILABLE: 'Redis does not answer at REDIS_URL (or the managed server)',
   E_SMTP_UNREACHABLE: 'the SMTP server at SMTP_URL cannot be reached',
   E_SMTP_TEMPORARY: 'the SMTP server deferred a message (a 4xx reply) or dropped the connection; it is retried',
-  E_SMTP_REJECTED: 'the SMTP server refused a message for good (a 5xx reply)',
+  E_SMTP_REJECTED: 'the SMTP server refused one recipient for good (a 5xx reply at RCPT TO)',
+  E_SMTP_AUTH: 'the SMTP server refused the login (wrong user or password in SMTP_URL): the send pauses',
+  E_SMTP_MESSAGE_REFUSED:
+    'the SMTP server refused the sender or the message itself (a 5xx at MAIL FROM or DATA): the send pauses',
+  E_SMTP_TLS: 'the TLS handshake with the SMTP server failed: the send pauses',
   E_PORT_IN_USE: 'a port Dispatch wants to listen on is taken',
   E_PORT_INVALID: 'a port is not a whole number from 0 to 65535',
   E_TOO_MANY_RECIPIENTS: 'a test send names more addresses than TEST_SEND_MAX_RECIPIENTS',

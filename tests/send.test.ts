@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
-import { enqueueArticles } from '../cli/commands/enqueue.js';
 import { listMailbox, startMailbox } from '../io/mailbox.js';
 import { freePort } from '../io/managed-redis.js';
 import { buildWeekIssue } from '../jobs/build-week-issue.js';
+import { enqueueArticles } from '../jobs/enqueue-articles.js';
 import { verifyUnsubscribeToken } from '../src/links/unsubscribe-token.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
 import { cliEnv, testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';

@@ -1,16 +1,15 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../io/logger.js';
-import { type MailboxServer, startMailbox } from '../../io/mailbox.js';
+import { type MailboxServer, mailboxDir, startMailbox } from '../../io/mailbox.js';
 import { PROJECT_ROOT } from '../../io/paths.js';
+import { enqueueArticles } from '../../jobs/enqueue-articles.js';
 import { type RunningWorker, startWorker } from '../../jobs/run-worker.js';
+import { previewOn } from '../../preview/on-context.js';
 import type { PreviewServer } from '../../preview/server.js';
 import { isDispatchError } from '../../src/errors.js';
 import { isoWeekOf } from '../../src/newsletter/iso-week.js';
 import { openContext } from '../context.js';
-import { enqueueArticles } from './enqueue.js';
-import { mailboxDir } from './mailbox.js';
-import { previewOn } from './preview.js';
 
 /** The local mailbox, when SMTP_URL points to this machine and nothing listens there yet. */
 async function startLocalMailbox(smtpUrl: string, dataDir: string, say: (line: string) => void) {

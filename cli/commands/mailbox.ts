@@ -1,13 +1,8 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadEnvironment } from '../../io/load-environment.js';
-import { listMailbox, startMailbox } from '../../io/mailbox.js';
+import { listMailbox, mailboxDir, startMailbox } from '../../io/mailbox.js';
 import { DispatchError } from '../../src/errors.js';
 import { terminalSafe } from '../../src/text/terminal-safe.js';
-
-/** Where the local mailbox keeps what it receives. */
-export function mailboxDir(dataDir: string): string {
-  return resolve(dataDir, 'mailbox');
-}
 
 /** `dispatch mailbox`: the local SMTP catcher on SMTP_URL's port; `--list` shows what it holds. */
 export async function mailboxCommand(options: { list?: boolean }): Promise<void> {

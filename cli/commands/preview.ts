@@ -1,34 +1,7 @@
-import { join } from 'node:path';
-import { type ListenAs, parsePort } from '../../io/listen.js';
-import { PROJECT_ROOT } from '../../io/paths.js';
-import { startPreview } from '../../preview/server.js';
-import type { Config } from '../../src/config.js';
+import { parsePort } from '../../io/listen.js';
+import { previewOn } from '../../preview/on-context.js';
 import { isoWeekOf } from '../../src/newsletter/iso-week.js';
-import { type CommandContext, openContext } from '../context.js';
-import { mailboxDir } from './mailbox.js';
-import { ensureIssue, parseAddresses, queueTestSends } from './send-test.js';
-
-/** Starts the preview server on a context: what `dispatch preview` and `npm start` run. */
-export async function previewOn(ctx: CommandContext, config: Config, host: string, port: number, listenAs?: ListenAs) {
-  const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
-  return await startPreview({
-    config,
-    store: ctx.store,
-    queues: ctx.queues,
-    templatesDir,
-    mailboxDir: mailboxDir(config.DATA_DIR),
-    host,
-    port,
-    listenAs,
-    async sendTest(week, addresses) {
-      // Checked (and capped at TEST_SEND_MAX_RECIPIENTS) before an issue is built for it.
-      const to = parseAddresses(addresses.join(','), config.TEST_SEND_MAX_RECIPIENTS);
-      await ensureIssue(ctx, week, false, templatesDir);
-      const { suffix } = await queueTestSends(ctx, week, to, templatesDir);
-      return `Queued a test of ${week} (${suffix}) to ${to.join(', ')}: see the mailbox.`;
-    },
-  });
-}
+import { openContext } from '../context.js';
 
 /** `dispatch preview`: the preview server, until Ctrl-C. */
 export async function previewCommand(options: { port?: string; host?: string }): Promise<void> {

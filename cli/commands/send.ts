@@ -3,12 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PROJECT_ROOT } from '../../io/paths.js';
 import { createSendLedger, type SendRecord } from '../../io/send-ledger.js';
 import { createSubscriberStore } from '../../io/subscriber-store.js';
+import { describeSend } from '../../jobs/describe-send.js';
+import { ensureIssue } from '../../jobs/issue-operations.js';
 import { DispatchError } from '../../src/errors.js';
 import { defaultSecretProblem } from '../../src/links/default-secret-problem.js';
 import { isoWeekOf, parseIsoWeek } from '../../src/newsletter/iso-week.js';
 import { openContext } from '../context.js';
 import { progressBar } from '../progress-bar.js';
-import { ensureIssue } from './send-test.js';
 
 export interface SendOptions {
   week?: string;
@@ -20,15 +21,6 @@ export interface SendOptions {
 
 /** Recipients per batch job. */
 export const BATCH_SIZE = 100;
-
-export function describeSend(record: SendRecord): string {
-  const remaining = record.total - record.sent - record.failed - record.skipped;
-  return (
-    `${record.week}: ${record.status}, ${record.sent} sent, ${record.failed} failed, ${record.skipped} skipped ` +
-    `(unsubscribed meanwhile), ${remaining} remaining of ${record.total}` +
-    `${record.possibleDuplicates ? `; ${record.possibleDuplicates} possible duplicate(s) after a crash` : ''}`
-  );
-}
 
 /** `dispatch send`: the week's issue to every active subscriber, in batches through the queue. */
 export async function sendCommand(options: SendOptions): Promise<void> {

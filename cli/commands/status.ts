@@ -1,8 +1,8 @@
 import { createSendLedger, type SendRecord } from '../../io/send-ledger.js';
+import { describeSend } from '../../jobs/describe-send.js';
 import { JOB_STATES, type QueueReport, queueReport } from '../../jobs/queue-report.js';
 import { terminalSafe, terminalSafeJson } from '../../src/text/terminal-safe.js';
 import { openContext } from '../context.js';
-import { describeSend } from './send.js';
 
 export interface StatusReport extends QueueReport {
   redis: string;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DispatchError } from '../errors.js';
+import { zodProblems } from '../zod-problems.js';
 
 /**
  * An article handed over as JSON. `body` may be a string (paragraphs separated by newlines) or an
@@ -40,8 +41,10 @@ export function readJson(text: string, source = 'input'): JsonArticle {
   }
   const result = jsonArticleSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
-    throw new DispatchError('E_INPUT_FORMAT', `${source}: not an article object (${problems.join('; ')})`);
+    throw new DispatchError(
+      'E_INPUT_FORMAT',
+      `${source}: not an article object (${zodProblems(result.error).join('; ')})`,
+    );
   }
   return result.data;
 }

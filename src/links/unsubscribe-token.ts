@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { normalizeAddress } from '../subscribers/normalize-address.js';
 
 const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
 
@@ -23,5 +24,5 @@ export function verifyUnsubscribeToken(token: string, secret: string): string | 
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
   const email = Buffer.from(payload, 'base64url').toString('utf8');
-  return /^[^@\s]+@[^@\s]+$/.test(email) ? email : null;
+  return normalizeAddress(email) === email ? email : null;
 }

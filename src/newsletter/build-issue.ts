@@ -5,6 +5,7 @@ import { withUtm } from '../links/with-utm.js';
 import { type Summary, summarize } from '../summarize/summarize.js';
 import { cutToFit } from '../text/cut-text.js';
 import { type IsoWeek, parseIsoWeek, weekRange } from './iso-week.js';
+import { PREHEADER_MAX_CHARS, SUBJECT_MAX_CHARS } from './limits.js';
 import type { IssueCard, NewsletterIssue } from './newsletter-issue.js';
 
 export type IssueConfig = Pick<
@@ -27,9 +28,6 @@ export interface BuildIssueOptions {
   /** Summaries already computed, by article id; the rest are computed here. */
   summaries?: ReadonlyMap<string, Summary>;
 }
-
-const SUBJECT_MAX = 78;
-const PREHEADER_MAX = 200;
 
 function dateIn(instant: Date, timeZone: string, weekday = false): string {
   return new Intl.DateTimeFormat('en-GB', {
@@ -104,8 +102,8 @@ export function buildIssue(articles: readonly Article[], options: BuildIssueOpti
     number,
     year,
     date: dateIn(issueDate, config.TZ, true),
-    subject: cutToFit(subject, (s) => s.length <= SUBJECT_MAX) ?? subject.slice(0, SUBJECT_MAX),
-    preheader: cutToFit(leadSummary.oneLine, (s) => s.length <= PREHEADER_MAX) ?? '',
+    subject: cutToFit(subject, (s) => s.length <= SUBJECT_MAX_CHARS) ?? subject.slice(0, SUBJECT_MAX_CHARS),
+    preheader: cutToFit(leadSummary.oneLine, (s) => s.length <= PREHEADER_MAX_CHARS) ?? '',
     lead: card(leadArticle, leadSummary),
     cards: carded.map((a) => card(a, summaryOf(a))),
     more: listed.map((a) => ({ title: a.title, url: link(a.url) })),

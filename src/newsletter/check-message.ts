@@ -1,11 +1,10 @@
+import { GMAIL_CLIP_BYTES, PREHEADER_MAX_CHARS, SUBJECT_MAX_CHARS } from './limits.js';
 /** One line of the preview's checks panel. */
 export interface Check {
   name: string;
   ok: boolean;
   detail: string;
 }
-
-export const GMAIL_CLIP_BYTES = 102_400;
 
 /**
  * What a careful sender looks at before an issue goes: size against Gmail's clip, MJML warnings,
@@ -58,13 +57,13 @@ export function checkMessage(message: {
     },
     {
       name: 'Subject',
-      ok: message.subject.length > 0 && message.subject.length <= 78,
-      detail: `${message.subject.length} characters (at most 78)`,
+      ok: message.subject.length > 0 && message.subject.length <= SUBJECT_MAX_CHARS,
+      detail: `${message.subject.length} characters (at most ${SUBJECT_MAX_CHARS})`,
     },
     {
       name: 'Preheader',
-      ok: message.preheader.length > 0 && message.preheader.length <= 200,
-      detail: `${message.preheader.length} characters (at most 200)`,
+      ok: message.preheader.length > 0 && message.preheader.length <= PREHEADER_MAX_CHARS,
+      detail: `${message.preheader.length} characters (at most ${PREHEADER_MAX_CHARS})`,
     },
   ];
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { DispatchError } from '../errors.js';
 import { parseArticle } from '../ingest/parse-article.js';
 import { type Summary, summarize } from '../summarize/summarize.js';
+import { zodProblems } from '../zod-problems.js';
 import { composePosts } from './compose-posts.js';
 import type { Post } from './post.js';
 
@@ -41,8 +42,7 @@ export function tweetsForRecord(line: string, config: Config, receivedAt: Date):
   }
   const parsed = recordSchema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
-    throw new DispatchError('E_INPUT_FORMAT', `not an article record (${problems.join('; ')})`);
+    throw new DispatchError('E_INPUT_FORMAT', `not an article record (${zodProblems(parsed.error).join('; ')})`);
   }
   const record = parsed.data;
   const options = { receivedAt, maxBytes: config.MAX_INPUT_BYTES, url: record.url, source: `record ${record.id}` };

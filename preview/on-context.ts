@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import type { ListenAs } from '../io/listen.js';
+import { mailboxDir } from '../io/mailbox.js';
+import { PROJECT_ROOT } from '../io/paths.js';
+import type { Context } from '../jobs/context.js';
+import { ensureIssue, parseAddresses, queueTestSends } from '../jobs/issue-operations.js';
+import type { Config } from '../src/config.js';
+import { startPreview } from './server.js';
+
+/** Starts the preview server on a context: what `dispatch preview` and `npm start` run. */
+export async function previewOn(ctx: Context, config: Config, host: string, port: number, listenAs?: ListenAs) {
+  const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
+  return await startPreview({
+    config,
+    store: ctx.store,
+    queues: ctx.queues,
+    templatesDir,
+    mailboxDir: mailboxDir(config.DATA_DIR),
+    host,
+    port,
+    listenAs,
+    async sendTest(week, addresses) {
+      // Checked (and capped at TEST_SEND_MAX_RECIPIENTS) before an issue is built for it.
+      const to = parseAddresses(addresses.join(','), config.TEST_SEND_MAX_RECIPIENTS);
+      await ensureIssue(ctx, week, false, templatesDir);
+      const { suffix } = await queueTestSends(ctx, week, to, templatesDir);
+      return `Queued a test of ${week} (${suffix}) to ${to.join(', ')}: see the mailbox.`;
+    },
+  });
+}
