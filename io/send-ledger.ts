@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 
@@ -63,6 +64,22 @@ end
 return applied
 `;
 
+/** KEYS: the send's hash, its recipients, the staging list, the set of sends. ARGV: week, the record as JSON. */
+const START_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('DEL', KEYS[3])
+  return 0
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('RENAME', KEYS[3], KEYS[2])
+  redis.call('PERSIST', KEYS[2])
+end
+local record = cjson.decode(ARGV[2])
+for field, value in pairs(record) do redis.call('HSET', KEYS[1], field, tostring(value)) end
+redis.call('SADD', KEYS[4], ARGV[1])
+return 1
+`;
+
 /**
  * The send ledger in Redis, per issue: the recipients snapshotted when the send started (a list,
  * cut into batches), and per recipient pending -> sending -> sent (with its message id) or failed
@@ -116,30 +133,44 @@ export function createSendLedger(redis: Redis, prefix: string): SendLedger {
   const key = (...parts: string[]) => [prefix, ...parts].join(':');
   const ledger: SendLedger = {
     async start(week, emails, { batchSize, rate, now }) {
-      const created = await redis.hsetnx(key('send', week), 'status', 'sending');
-      if (!created) return false;
-      const batches = Math.ceil(emails.length / batchSize);
+      if ((await redis.exists(key('send', week))) === 1) return false;
+      // The recipients go to a key of this run's own first, then one script makes them the send's
+      // list and writes the send's record, or drops them when another run got there first: a start
+      // killed half-way leaves no send (only a staging list that expires), never a send without recipients.
+      const staging = key('send', week, 'staging', randomBytes(6).toString('hex'));
       const pipeline = redis.pipeline();
-      for (let i = 0; i < emails.length; i += 1000)
-        pipeline.rpush(key('send', week, 'recipients'), ...emails.slice(i, i + 1000));
-      pipeline.hset(key('send', week), {
-        week,
-        total: emails.length,
-        batches,
-        batchSize,
-        rate,
-        sent: 0,
-        failed: 0,
-        skipped: 0,
-        possibleDuplicates: 0,
-        batchesDone: 0,
-        createdAt: now.toISOString(),
-        finishedAt: '',
-      });
-      pipeline.sadd(key('sends'), week);
+      for (let i = 0; i < emails.length; i += 1000) pipeline.rpush(staging, ...emails.slice(i, i + 1000));
+      pipeline.expire(staging, 24 * 3600);
       await pipeline.exec();
-      if (batches === 0) await redis.hset(key('send', week), { status: 'done', finishedAt: now.toISOString() });
-      return true;
+      const batches = Math.ceil(emails.length / batchSize);
+      const at = now.toISOString();
+      const started = await redis.eval(
+        START_SCRIPT,
+        4,
+        key('send', week),
+        key('send', week, 'recipients'),
+        staging,
+        key('sends'),
+        week,
+        JSON.stringify({
+          week,
+          status: batches === 0 ? 'done' : 'sending',
+          total: emails.length,
+          batches,
+          batchSize,
+          rate,
+          sent: 0,
+          failed: 0,
+          skipped: 0,
+          possibleDuplicates: 0,
+          batchesDone: 0,
+          createdAt: at,
+          finishedAt: batches === 0 ? at : '',
+          pausedReason: '',
+          pausedAt: '',
+        }),
+      );
+      return started === 1;
     },
     async get(week) {
       const h = await redis.hgetall(key('send', week));
