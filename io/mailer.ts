@@ -3,6 +3,7 @@ import nodemailer from 'nodemailer';
 import { DispatchError } from '../src/errors.js';
 import { base64Part } from '../src/newsletter/base64-part.js';
 import type { OutgoingMessage } from '../src/newsletter/to-message.js';
+import { classifySmtpFailure } from '../src/smtp-failures.js';
 
 export interface SentMessage {
   messageId: string;
@@ -17,13 +18,7 @@ export interface Mailer {
   close(): void;
 }
 
-/**
- * A pooled nodemailer transport for SMTP_URL, built when a sender needs it (never at import),
- * signing with DKIM when DKIM_* is set.
- * Errors come back classified: a 5xx reply is permanent (E_SMTP_REJECTED, with the server's
- * words); a refused connection (E_SMTP_UNREACHABLE, naming host and port), a 4xx reply or a dropped
- * connection (E_SMTP_TEMPORARY) are transient, for the queue to retry.
- */
+/** The DKIM_* settings of Config (all three, or none). */
 export interface DkimSettings {
   DKIM_DOMAIN?: string;
   DKIM_SELECTOR?: string;
@@ -50,6 +45,15 @@ function dkimOptions(settings: DkimSettings) {
 /** SMTP connections per pooled transport (per worker process). */
 export const POOL_CONNECTIONS = 5;
 
+/**
+ * A pooled nodemailer transport for SMTP_URL, built when a sender needs it (never at import),
+ * signing with DKIM when DKIM_* is set.
+ * Errors come back as a DispatchError whose code says where the failure happened (see
+ * SMTP_FAILURES in src/smtp-failures.ts, and `smtpScope`): one recipient refused
+ * (E_SMTP_REJECTED, with the server's words); the login, the sender, the message or TLS refused
+ * (E_SMTP_AUTH, E_SMTP_MESSAGE_REFUSED, E_SMTP_TLS); or transient, for the queue to retry
+ * (E_SMTP_UNREACHABLE naming host and port, E_SMTP_TEMPORARY for a 4xx or a dropped connection).
+ */
 export function createMailer(smtpUrl: string, options: { pool?: boolean; dkim?: DkimSettings } = {}): Mailer {
   const dkim = dkimOptions(options.dkim ?? {});
   const url = new URL(smtpUrl);
@@ -95,32 +99,9 @@ export function createMailer(smtpUrl: string, options: { pool?: boolean; dkim?: 
           response: info.response,
         };
       } catch (cause) {
-        const error = cause as { code?: string; responseCode?: number; response?: string; message: string };
-        // nodemailer reports a failed connect as ESOCKET/ECONNECTION with the system error in the message.
-        const unreachable = /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b/.exec(
-          `${error.code} ${error.message}`,
-        );
-        if (unreachable) {
-          throw new DispatchError(
-            'E_SMTP_UNREACHABLE',
-            `cannot connect to the SMTP server at ${url.hostname}:${port} (${unreachable[1]}): is it running? (SMTP_URL)`,
-            { cause, transient: true },
-          );
-        }
-        if (error.responseCode && error.responseCode >= 500) {
-          throw new DispatchError(
-            'E_SMTP_REJECTED',
-            `the SMTP server refused the message: ${error.response ?? error.message}`,
-            {
-              cause,
-            },
-          );
-        }
-        throw new DispatchError(
-          'E_SMTP_TEMPORARY',
-          error.responseCode ? `the SMTP server answered ${error.response ?? error.responseCode}` : error.message,
-          { cause, transient: true },
-        );
+        // One table says what each failure means (src/smtp-failures.ts): the scope travels as the code.
+        const failure = classifySmtpFailure(cause, `${url.hostname}:${port}`);
+        throw new DispatchError(failure.code, failure.message, { cause, transient: failure.scope === 'transient' });
       }
     },
     close() {

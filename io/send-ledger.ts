@@ -38,7 +38,19 @@ export interface Mark {
   entry: LedgerEntry | null;
 }
 
-/** KEYS: the ledger hash, the send's hash. ARGV: (email, state or "", entry JSON or "") per mark. */
+/** What marking one tried message did. */
+export interface Settled {
+  applied: boolean;
+  /** The send's failed messages in a row, across all workers, after this mark. */
+  errorsInARow: number;
+}
+
+/**
+ * KEYS: the ledger hash, the send's hash. ARGV: (email, state or "", entry JSON or "") per mark.
+ * Returns 1 or 0 per mark (applied or not), then the send's failed messages in a row: a "sent"
+ * sets it to 0, a "failed" or a return to pending (a try that did not deliver) adds 1. Kept here,
+ * so that counting costs no round trip of its own.
+ */
 const MARK_SCRIPT = `
 local applied = {}
 for i = 1, #ARGV, 3 do
@@ -50,6 +62,7 @@ for i = 1, #ARGV, 3 do
     ok = 1
     if state == '' then
       redis.call('HDEL', KEYS[1], email)
+      redis.call('HINCRBY', KEYS[2], 'errorsInARow', 1)
     else
       redis.call('HSET', KEYS[1], email, entry)
       if state == 'sending' and was == 'sending' then
@@ -57,11 +70,57 @@ for i = 1, #ARGV, 3 do
       elseif state ~= 'sending' then
         redis.call('HINCRBY', KEYS[2], state, 1)
       end
+      if state == 'sent' then
+        redis.call('HSET', KEYS[2], 'errorsInARow', 0)
+      elseif state == 'failed' then
+        redis.call('HINCRBY', KEYS[2], 'errorsInARow', 1)
+      end
     end
   end
   applied[#applied + 1] = ok
 end
+applied[#applied + 1] = tonumber(redis.call('HGET', KEYS[2], 'errorsInARow') or '0')
 return applied
+`;
+
+/** KEYS: the send's hash. ARGV: the reason, the time. Pauses a send that is sending; 1 if it did. */
+const PAUSE_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'paused', 'pausedReason', ARGV[1], 'pausedAt', ARGV[2])
+return 1
+`;
+
+/**
+ * KEYS: the send's hash. ARGV: the new status. A send that does not exist or is done keeps its
+ * status (0). Sending again clears why it paused and the failures in a row, so a resumed send
+ * starts counting afresh.
+ */
+const SET_STATUS_SCRIPT = `
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current or current == 'done' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+if ARGV[1] == 'sending' then
+  redis.call('HSET', KEYS[1], 'pausedReason', '', 'pausedAt', '', 'errorsInARow', 0)
+end
+return 1
+`;
+
+/**
+ * GCRA (the generic cell rate algorithm, as in ATM networks and redis-cell), with Redis's own
+ * clock so that every worker on every machine agrees. KEYS: the send's rate key, holding the
+ * theoretical arrival time (TAT) in microseconds. ARGV: the interval between messages in
+ * microseconds. Books the next free slot, at least one interval after the one before, and returns
+ * the microseconds until it. No burst is allowed: slots are one interval apart, so any one second
+ * holds at most rate + 1 of them.
+ */
+const THROTTLE_SCRIPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local interval = tonumber(ARGV[1])
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local wait = slot - now
+redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', math.floor(wait / 1000) + 60000)
+return wait
 `;
 
 /** KEYS: the send's hash, its recipients, the staging list, the set of sends. ARGV: week, the record as JSON. */
@@ -102,7 +161,8 @@ export interface SendLedger {
   entriesOf(week: string, emails: readonly string[]): Promise<(LedgerEntry | null)[]>;
   entries(week: string): Promise<Record<string, LedgerEntry>>;
   /**
-   * Moves a recipient to `entry` (null: back to pending) and keeps the counters in step, atomically.
+   * Moves a recipient to `entry` (null: back to pending, after a try that did not deliver) and keeps
+   * the counters in step, atomically, the failed messages in a row among them (see `settle`).
    * An entry that is sent, failed or skipped never changes again, so a mark repeated after a lost
    * reply neither counts twice nor puts a delivered message back to pending. Marking "sending" a
    * recipient already "sending" (left so by a crash) counts a possible duplicate. True if applied.
@@ -110,10 +170,31 @@ export interface SendLedger {
   mark(week: string, email: string, entry: LedgerEntry | null): Promise<boolean>;
   /** Several marks in one script call; which were applied. */
   markAll(week: string, marks: readonly Mark[]): Promise<boolean[]>;
+  /**
+   * Marks a message that was tried: "sent", "failed", or null (back to pending, not delivered),
+   * as `mark` does, and says how many messages in a row have now failed (any "sent" resets it).
+   * One round trip, as `mark`.
+   */
+  settle(week: string, email: string, entry: LedgerEntry | null): Promise<Settled>;
+  /**
+   * Sets a send's status by hand (`--pause`, `--resume`); false when there is no such send or it is
+   * done. Back to "sending" also clears `pausedReason`, `pausedAt` and the failures in a row.
+   */
   setStatus(week: string, status: SendStatus): Promise<boolean>;
+  /**
+   * The send pauses itself: status "paused" with `pausedReason` ("E_CODE: message") and
+   * `pausedAt`, only when it is sending. False when it was not (paused already, by hand or by
+   * another batch: the first reason stays).
+   */
+  pause(week: string, reason: string, now: Date): Promise<boolean>;
   /** Records a finished batch (once, however often it is reported); true when all are (the send is then done). */
   batchDone(week: string, batch: number, now: Date): Promise<boolean>;
-  /** Waits until sending one more message keeps the send under its rate, across all workers. */
+  /** The batches recorded as finished. */
+  doneBatches(week: string): Promise<Set<number>>;
+  /**
+   * Waits until sending one more message keeps the send under `rate` messages per second, across
+   * all workers: in any one second at most `rate` (+ 1) are let through. Nothing at all when rate is 0.
+   */
   throttle(week: string, rate: number): Promise<void>;
 }
 
@@ -131,6 +212,17 @@ const NUMBERS = [
 
 export function createSendLedger(redis: Redis, prefix: string): SendLedger {
   const key = (...parts: string[]) => [prefix, ...parts].join(':');
+  const runMarks = async (week: string, marks: readonly Mark[]) => {
+    const args = marks.flatMap(({ email, entry }) => [email, entry?.state ?? '', entry ? JSON.stringify(entry) : '']);
+    const replies = (await redis.eval(
+      MARK_SCRIPT,
+      2,
+      key('send', week, 'ledger'),
+      key('send', week),
+      ...args,
+    )) as number[];
+    return { applied: replies.slice(0, marks.length).map((a) => a === 1), errorsInARow: replies[marks.length] ?? 0 };
+  };
   const ledger: SendLedger = {
     async start(week, emails, { batchSize, rate, now }) {
       if ((await redis.exists(key('send', week))) === 1) return false;
@@ -214,21 +306,17 @@ export function createSendLedger(redis: Redis, prefix: string): SendLedger {
     },
     async markAll(week, marks) {
       if (marks.length === 0) return [];
-      const args = marks.flatMap(({ email, entry }) => [email, entry?.state ?? '', entry ? JSON.stringify(entry) : '']);
-      const applied = (await redis.eval(
-        MARK_SCRIPT,
-        2,
-        key('send', week, 'ledger'),
-        key('send', week),
-        ...args,
-      )) as number[];
-      return applied.map((a) => a === 1);
+      return (await runMarks(week, marks)).applied;
+    },
+    async settle(week, email, entry) {
+      const { applied, errorsInARow } = await runMarks(week, [{ email, entry }]);
+      return { applied: applied[0] === true, errorsInARow };
     },
     async setStatus(week, status) {
-      const current = await redis.hget(key('send', week), 'status');
-      if (!current || current === 'done') return false;
-      await redis.hset(key('send', week), 'status', status);
-      return true;
+      return (await redis.eval(SET_STATUS_SCRIPT, 1, key('send', week), status)) === 1;
+    },
+    async pause(week, reason, now) {
+      return (await redis.eval(PAUSE_SCRIPT, 1, key('send', week), reason, now.toISOString())) === 1;
     },
     async batchDone(week, batch, now) {
       // A set, not a counter: a batch that finished but could not be marked completed (Redis went
@@ -241,15 +329,15 @@ export function createSendLedger(redis: Redis, prefix: string): SendLedger {
       await redis.hset(key('send', week), { status: 'done', finishedAt: now.toISOString() });
       return true;
     },
+    async doneBatches(week) {
+      return new Set((await redis.smembers(key('send', week, 'batches-done'))).map(Number));
+    },
     async throttle(week, rate) {
       if (rate <= 0) return;
-      for (;;) {
-        const second = Math.floor(Date.now() / 1000);
-        const bucket = key('send', week, 'rate', String(second));
-        const [[, count]] = (await redis.multi().incr(bucket).expire(bucket, 5).exec()) as [[unknown, number]];
-        if (count <= rate) return;
-        await sleep(1000 - (Date.now() % 1000) + 5);
-      }
+      const waitMicros = Number(
+        await redis.eval(THROTTLE_SCRIPT, 1, key('send', week, 'rate'), String(Math.round(1_000_000 / rate))),
+      );
+      if (waitMicros > 0) await sleep(waitMicros / 1000);
     },
   };
   return ledger;

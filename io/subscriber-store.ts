@@ -5,16 +5,23 @@ export interface Subscriber {
   email: string;
   name: string | null;
   fields: Record<string, string>;
-  /** Suppressed addresses are never sent to, and a re-import does not resubscribe them. */
-  status: 'active' | 'suppressed';
+  /**
+   * Only active addresses are sent to. Suppressed ones unsubscribed; bounced ones were refused for
+   * good by their mail server (a 5xx at RCPT TO during a list send). A re-import changes neither.
+   */
+  status: 'active' | 'suppressed' | 'bounced';
   subscribedAt: string;
   unsubscribedAt: string | null;
+  /** When a list send's SMTP server refused the address for good; null if it never did. */
+  bouncedAt: string | null;
+  /** The server's words when it refused the address. */
+  bounceReason: string | null;
 }
 
 export interface ImportReport {
   added: number;
   updated: number;
-  /** Addresses in the file that had unsubscribed before: kept suppressed. */
+  /** Addresses in the file that had unsubscribed or bounced before: kept as they were, not made active. */
   stillSuppressed: number;
 }
 
@@ -29,7 +36,21 @@ export interface SubscriberStore {
   remove(email: string): Promise<boolean>;
   /** Marks an address as unsubscribed; true if it was not already. */
   suppress(email: string, now: Date): Promise<boolean>;
+  /**
+   * Marks a subscriber as bounced, with the server's reason: later sends skip it. True if it was
+   * active; an unsubscribed (suppressed) or unknown address stays as it is.
+   */
+  markBounced(email: string, reason: string, now: Date): Promise<boolean>;
 }
+
+/** KEYS: the subscriber's hash. ARGV: the reason, the time. Only an active subscriber becomes bounced. */
+const MARK_BOUNCED_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'active' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'bounced', 'bouncedAt', ARGV[2], 'bounceReason', ARGV[1])
+return 1
+`;
+
+const STATUSES: readonly Subscriber['status'][] = ['active', 'suppressed', 'bounced'];
 
 /** Subscribers in Redis: `subscriber:<email>` (a hash), `subscribers` (all, in order added), `suppressed` (a set that outlives removal). */
 export function createSubscriberStore(redis: Redis, prefix: string): SubscriberStore {
@@ -40,9 +61,11 @@ export function createSubscriberStore(redis: Redis, prefix: string): SubscriberS
           email: h.email,
           name: h.name || null,
           fields: h.fields ? (JSON.parse(h.fields) as Record<string, string>) : {},
-          status: h.status === 'suppressed' ? 'suppressed' : 'active',
+          status: STATUSES.find((s) => s === h.status) ?? 'active',
           subscribedAt: h.subscribedAt ?? '',
           unsubscribedAt: h.unsubscribedAt || null,
+          bouncedAt: h.bouncedAt || null,
+          bounceReason: h.bounceReason || null,
         }
       : null;
 
@@ -64,7 +87,8 @@ export function createSubscriberStore(redis: Redis, prefix: string): SubscriberS
         chunk.forEach((input, i) => {
           const existing = read(results[2 * i]?.[1] as Record<string, string>);
           const suppressed = existing?.status === 'suppressed' || results[2 * i + 1]?.[1] === 1;
-          if (suppressed) report.stillSuppressed++;
+          // An existing record keeps its status below; a bounced one counts as not made active again.
+          if (suppressed || existing?.status === 'bounced') report.stillSuppressed++;
           if (existing) {
             writes.hset(key('subscriber', input.email), {
               name: input.name ?? existing.name ?? '',
@@ -119,6 +143,9 @@ export function createSubscriberStore(redis: Redis, prefix: string): SubscriberS
         await redis.hset(key('subscriber', email), { status: 'suppressed', unsubscribedAt: now.toISOString() });
       }
       return added === 1;
+    },
+    async markBounced(email, reason, now) {
+      return (await redis.eval(MARK_BOUNCED_SCRIPT, 1, key('subscriber', email), reason, now.toISOString())) === 1;
     },
   };
   return store;

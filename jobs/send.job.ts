@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
-import { type Mailer, POOL_CONNECTIONS } from '../io/mailer.js';
+import { type Mailer, POOL_CONNECTIONS, type SentMessage } from '../io/mailer.js';
 import type { LedgerEntry, Mark, SendLedger } from '../io/send-ledger.js';
 import type { Store, StoredIssue } from '../io/store.js';
 import type { SubscriberStore } from '../io/subscriber-store.js';
@@ -8,6 +8,7 @@ import type { Config } from '../src/config.js';
 import { DispatchError, isDispatchError } from '../src/errors.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
 import { domainOf, toMessage } from '../src/newsletter/to-message.js';
+import { type SmtpScope, smtpScope } from '../src/smtp-failures.js';
 import { parsePayload } from './job-error.js';
 import { batchPayload, sendPayload } from './queues.js';
 
@@ -20,7 +21,9 @@ export interface SendResult {
 
 /**
  * send: one message of a stored issue to one address. It never renders the issue (the newsletter
- * job did); a retry sends the same message again with the same Message-ID.
+ * job did); a retry sends the same message again with the same Message-ID. A test send does not
+ * pause anything: any SMTP failure but a transient one fails the job for good, with its code and
+ * the server's words (toJobError).
  */
 export function sendJob(deps: { store: Store; config: Config; mailer: () => Mailer }) {
   return async (job: Job): Promise<SendResult> => {
@@ -81,10 +84,38 @@ export function messageToken(week: string, email: string): string {
 }
 
 /**
+ * How long a batch of a paused send waits before it looks at the send again. A resume promotes the
+ * waiting batches at once (`dispatch send --resume`); this only bounds the job moves of a long
+ * pause (1,000 batches of a 100k send: some 70 a second).
+ */
+export const PAUSED_RECHECK_MS = 15_000;
+
+/** "E_CODE: message", as a paused send records why. */
+function reasonOf(error: unknown): string {
+  if (isDispatchError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Where a failed message leaves the send (see SMTP_FAILURES in src/smtp-failures.ts). Any other
+ * failure of Dispatch's own that will not pass by itself (a render error) would repeat for everyone:
+ * it pauses the send too, as a pause can be resumed and a failed recipient is never sent again.
+ */
+function scopeOf(error: unknown): SmtpScope {
+  return smtpScope(error) ?? (isDispatchError(error) && !error.transient ? 'send' : 'transient');
+}
+
+/**
  * send, job "batch": sends one batch of a list send. The ledger makes it safe to run again: a
  * recipient already sent (or failed for good) is skipped; one left in "sending" by a crash is sent
- * again once and counted as a possible duplicate; a 4xx or lost connection puts the recipient back
- * to pending and fails the job for BullMQ to retry. A paused send moves the job to later.
+ * again once and counted as a possible duplicate. What a failed message does depends on its scope:
+ * - one recipient refused: marked failed and bounced, the batch goes on;
+ * - the send refused (login, sender, message, TLS): back to pending, the send pauses itself, and
+ *   the batch waits (delayed, without spending an attempt);
+ * - transient: back to pending, and the job fails for BullMQ to retry with backoff; at its last
+ *   attempt the send pauses itself instead.
+ * After SEND_MAX_ERRORS failed messages in a row (across all batches) the send pauses itself too.
+ * A paused send moves the job to later (PAUSED_RECHECK_MS).
  */
 export function batchJob(deps: {
   store: Store;
@@ -101,10 +132,12 @@ export function batchJob(deps: {
     const { config, ledger } = deps;
     const record = await ledger.get(week);
     if (!record) throw new DispatchError('E_NOT_FOUND', `no send of ${week}`);
-    const pauseIfAsked = async () => {
-      if ((await ledger.status(week)) !== 'paused') return;
-      await job.moveToDelayed(Date.now() + 2000, token);
+    const waitWhilePaused = async (): Promise<never> => {
+      await job.moveToDelayed(Date.now() + PAUSED_RECHECK_MS, token);
       throw new DelayedError();
+    };
+    const pauseIfAsked = async () => {
+      if ((await ledger.status(week)) === 'paused') await waitWhilePaused();
     };
     if (record.status === 'paused') await pauseIfAsked();
     // Rendered once per issue and process: a batch only personalizes.
@@ -130,36 +163,68 @@ export function batchJob(deps: {
       const entry = entries[i] ?? null;
       if (entry && entry.state !== 'sending') return; // sent, failed for good, or skipped before
       const subscriber = subscribers[i];
+      // Unsubscribed or bounced since the send started.
       if (subscriber?.status !== 'active') skipped.push({ email, entry: { state: 'skipped', at: at() } });
       else toSend.push({ email, name: subscriber.name, again: entry });
     });
     result.skipped += (await ledger.markAll(week, skipped)).filter(Boolean).length;
 
-    const sendOne = async (email: string, name: string | null) => {
+    /** What one message asks of its batch: nothing more, to wait (the send paused), or to be retried. */
+    type Outcome = { next: 'go on' } | { next: 'wait' } | { next: 'retry'; error: unknown };
+    const settleFailure = async (email: string, error: unknown): Promise<Outcome> => {
+      const scope = scopeOf(error);
+      const reason = reasonOf(error);
+      let errorsInARow: number;
+      if (scope === 'recipient') {
+        const message = error instanceof Error ? error.message : reason;
+        const settled = await ledger.settle(week, email, { state: 'failed', reply: message, at: at() });
+        errorsInARow = settled.errorsInARow;
+        if (settled.applied) {
+          result.failed++;
+          // Later sends skip it (activeEmails); this send's other batches never had it.
+          await deps.subscribers.markBounced(email, message, deps.now());
+        }
+      } else {
+        // Not delivered: back to pending, for the retry or the resume.
+        errorsInARow = (await ledger.settle(week, email, null)).errorsInARow;
+        if (scope === 'send') {
+          await ledger.pause(week, reason, deps.now());
+          return { next: 'wait' };
+        }
+      }
+      if (errorsInARow >= config.SEND_MAX_ERRORS) {
+        await ledger.pause(
+          week,
+          `SEND_MAX_ERRORS: ${errorsInARow} failed messages in a row; last: ${reason}`,
+          deps.now(),
+        );
+        return { next: 'wait' };
+      }
+      return scope === 'transient' ? { next: 'retry', error } : { next: 'go on' };
+    };
+    const sendOne = async (email: string, name: string | null): Promise<Outcome> => {
+      let sent: SentMessage;
       try {
-        const sent = await inHand(() => {
+        sent = await inHand(() => {
           const message = toMessage(issue, recipientFor(email, name, config), config, {
             token: messageToken(week, email),
             unsubscribeMailto: mailto,
           });
           return deps.mailer().send(message);
         });
-        await ledger.mark(week, email, { state: 'sent', messageId: sent.messageId, at: at() });
-        result.sent++;
       } catch (error) {
-        if (isDispatchError(error) && !error.transient) {
-          await ledger.mark(week, email, { state: 'failed', reply: error.message, at: at() });
-          result.failed++;
-          return;
-        }
-        // Not delivered: back to pending, and the whole job is retried (sent ones are skipped then).
-        await ledger.mark(week, email, null);
-        throw error;
+        return await settleFailure(email, error);
       }
+      // A "sent" that cannot be recorded (Redis gone) leaves the line in "sending": a rerun sends
+      // it again and counts it as a possible duplicate, never as not delivered.
+      await ledger.settle(week, email, { state: 'sent', messageId: sent.messageId, at: at() });
+      result.sent++;
+      return { next: 'go on' };
     };
     // A few messages in flight per batch keep the pooled SMTP connections busy. Each is marked
     // "sending" before it goes out, so a crash leaves a trace of what may have been delivered.
     for (let i = 0; i < toSend.length; i += PARALLEL_SENDS) {
+      // Paused by hand, or by any batch on any worker: this one stops here too.
       await pauseIfAsked();
       const group = toSend.slice(i, i + PARALLEL_SENDS);
       for (const _ of group) await ledger.throttle(week, record.rate);
@@ -171,9 +236,23 @@ export function batchJob(deps: {
       // Not marked: another run of this batch got there first and settled it.
       const going = group.filter((_, j) => marked[j]);
       result.possibleDuplicates += going.filter((r) => r.again).length;
+      // All of the group settle before the job moves on, so none is still in flight when it is retried.
       const settled = await Promise.allSettled(going.map((r) => sendOne(r.email, r.name)));
-      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failure) throw failure.reason;
+      const outcomes: Outcome[] = [];
+      for (const s of settled) {
+        if (s.status === 'rejected') throw s.reason; // Redis, not SMTP: retried as any job is
+        outcomes.push(s.value);
+      }
+      if (outcomes.some((o) => o.next === 'wait')) await waitWhilePaused();
+      const retry = outcomes.find((o) => o.next === 'retry');
+      if (retry?.next === 'retry') {
+        // At its last attempt the batch does not fail for good: the send pauses, for a person to look.
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          await ledger.pause(week, reasonOf(retry.error), deps.now());
+          await waitWhilePaused();
+        }
+        throw retry.error;
+      }
     }
     await ledger.batchDone(week, batch, deps.now());
     return result;

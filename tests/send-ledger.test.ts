@@ -86,3 +86,51 @@ describe('send ledger marks (real redis-server)', () => {
     ]);
   });
 });
+
+describe('a send that pauses itself (real redis-server)', () => {
+  const week = '2026-W48';
+  const ready = async () => {
+    const ledger = createSendLedger(redis, testConfig().REDIS_PREFIX);
+    const emails = ['a@example.org', 'b@example.org', 'c@example.org', 'd@example.org'];
+    await ledger.start(week, emails, { batchSize: 100, rate: 0, now: new Date(at) });
+    return ledger;
+  };
+
+  it('counts failed messages in a row: a failure or a return to pending adds one, a delivery resets it', async () => {
+    const ledger = await ready();
+    const counts: number[] = [];
+    for (const [email, step] of [
+      ['a@example.org', 'failed'],
+      ['b@example.org', null],
+      ['b@example.org', 'sent'],
+      ['c@example.org', null],
+      ['c@example.org', null],
+      ['d@example.org', 'failed'],
+      // Already failed: not applied, not counted again.
+      ['d@example.org', 'failed'],
+    ] as const) {
+      counts.push((await ledger.settle(week, email, step && entry(step))).errorsInARow);
+    }
+    expect(counts).toEqual([1, 2, 0, 1, 2, 3, 3]);
+  });
+
+  it('pause: only a sending send, the first reason kept; sending again clears the reason and the count', async () => {
+    const ledger = await ready();
+    await ledger.settle(week, 'a@example.org', entry('failed'));
+    expect(await ledger.pause(week, 'E_SMTP_AUTH: the SMTP server refused the login', new Date(at))).toBe(true);
+    expect(await ledger.pause(week, 'E_SMTP_TLS: a second reason', new Date())).toBe(false);
+    expect(await ledger.get(week)).toMatchObject({
+      status: 'paused',
+      pausedReason: 'E_SMTP_AUTH: the SMTP server refused the login',
+      pausedAt: at,
+    });
+    expect(await ledger.setStatus(week, 'sending')).toBe(true);
+    expect(await ledger.get(week)).toMatchObject({ status: 'sending', pausedReason: null, pausedAt: null });
+    expect((await ledger.settle(week, 'b@example.org', null)).errorsInARow).toBe(1);
+    // Paused by hand: no reason.
+    expect(await ledger.setStatus(week, 'paused')).toBe(true);
+    expect(await ledger.get(week)).toMatchObject({ status: 'paused', pausedReason: null });
+    expect(await ledger.pause(week, 'E_SMTP_TLS: not while paused by hand', new Date())).toBe(false);
+    expect(await ledger.setStatus('2026-W01', 'sending')).toBe(false);
+  });
+});
