@@ -46,7 +46,7 @@ describe('dispatch send (a list)', () => {
       expect((await ctx.store.getIssue(WEEK))?.sentAt).toBeTruthy();
 
       const again = await runCli(['send', '--week', WEEK, '--wait'], { env });
-      expect(again.stdout).toMatch(/^already started, nothing new sent: .* 249 sent/);
+      expect(again.stdout).toMatch(/^already done, nothing new sent: .* 249 sent/);
       await sleep(300);
       expect([...smtp.received.values()].reduce((a, b) => a + b, 0)).toBe(249);
       const status = await runCli(['status'], { env });
@@ -71,7 +71,9 @@ describe('dispatch send (a list)', () => {
       await sleep(1500);
       expect((await ledger.get(WEEK))?.sent).toBe(paused);
       expect(paused).toBeLessThan(150);
-      expect((await runCli(['send', '--resume', WEEK], { env })).stdout).toBe(`${WEEK}: resumed\n`);
+      expect((await runCli(['send', '--resume', WEEK], { env })).stdout).toMatch(
+        new RegExp(`^${WEEK}: resumed, re-queued \\d+ batch\\(es\\) \\(0 added, 0 retried, \\d+ promoted\\)`),
+      );
       await waitFor('done', async () => (await ledger.get(WEEK))?.status === 'done', 30_000);
       expect(smtp.received.size).toBe(150);
       expect([...smtp.received.values()].every((n) => n === 1)).toBe(true);
