@@ -21,6 +21,11 @@ export interface StoredIssue {
   bytes: number;
   warnings: string[];
   builtAt: string;
+  /**
+   * The fingerprint of the templates this build was rendered with (`templatesFingerprint`).
+   * Missing on builds stored before builds recorded it: those count as built with other templates.
+   */
+  templates?: string;
   /** Set once the issue went out to the list; a sent issue is never rebuilt. */
   sentAt?: string;
 }

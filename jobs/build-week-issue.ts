@@ -1,4 +1,4 @@
-import { loadTemplates } from '../io/load-templates.js';
+import { loadTemplatesWithFingerprint } from '../io/load-templates.js';
 import type { Store } from '../io/store.js';
 import type { Config } from '../src/config.js';
 import { DispatchError, isDispatchError } from '../src/errors.js';
@@ -8,12 +8,22 @@ import type { Summary } from '../src/summarize/summarize.js';
 import { type CpuRunner, inlineCpu } from './cpu-tasks.js';
 
 export type BuildResult =
-  | { week: string; status: 'saved' | 'already-sent'; articles: number; bytes: number; warnings: string[] }
+  | {
+      week: string;
+      status: 'saved' | 'already-sent';
+      articles: number;
+      bytes: number;
+      warnings: string[];
+      /** The fingerprint of the templates this build read. */
+      templates: string;
+    }
   | { week: string; status: 'empty' };
 
 /**
  * Builds and renders a week's issue from the store (using the stored summaries) and stores it,
- * unless that week's issue was already sent. What the newsletter job and `send-test --direct` run.
+ * unless that week's issue was already sent, with the fingerprint of the templates it read (so a
+ * later look can tell whether the templates changed since). What the newsletter job and the
+ * direct builds of `ensureIssue` run.
  * The build and render run on `deps.cpu` (the worker's thread pool), else on this thread.
  * A failure in them is a DispatchError: its own code, or E_INTERNAL for an unexpected one.
  */
@@ -32,7 +42,7 @@ export async function buildWeekIssue(
     const article = articles[i];
     if (s && article) summaries.set(article.id, s.summary);
   });
-  const templates = await loadTemplates(deps.templatesDir).catch((error: unknown) => {
+  const { templates, fingerprint } = await loadTemplatesWithFingerprint(deps.templatesDir).catch((error: unknown) => {
     if (isDispatchError(error)) throw error;
     throw new DispatchError('E_TEMPLATE', `${deps.templatesDir}: ${(error as Error).message}`, { cause: error });
   });
@@ -57,6 +67,14 @@ export async function buildWeekIssue(
     bytes: rendered.bytes,
     warnings: rendered.warnings,
     builtAt: now.toISOString(),
+    templates: fingerprint,
   });
-  return { week, status, articles: built.articleCount, bytes: rendered.bytes, warnings: rendered.warnings };
+  return {
+    week,
+    status,
+    articles: built.articleCount,
+    bytes: rendered.bytes,
+    warnings: rendered.warnings,
+    templates: fingerprint,
+  };
 }

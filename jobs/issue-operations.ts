@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { templatesFingerprint } from '../io/load-templates.js';
 import { loadSampleRecipient } from '../io/sample-recipient.js';
+import type { StoredIssue } from '../io/store.js';
 import { DispatchError, ERROR_CODES, type ErrorCode } from '../src/errors.js';
 import { normalizeAddress } from '../src/subscribers/normalize-address.js';
 import type { Context } from './context.js';
@@ -42,44 +44,109 @@ async function hasWorker(ctx: Context): Promise<boolean> {
   return (await ctx.queues.newsletter.getWorkersCount().catch(() => 1)) > 0;
 }
 
-/** The week's stored issue, building it first (here, or through the queue) when there is none. */
-export async function ensureIssue(ctx: Context, week: string, direct: boolean, templatesDir: string) {
+/**
+ * Whether a stored issue goes out (and shows) as it is: it was sent (frozen, never rebuilt), or it
+ * was built with the templates whose fingerprint is `fingerprint` (null: they cannot be read). An
+ * unsent build with other templates, or one from before builds recorded them, is out of date.
+ */
+export function isUpToDate(stored: StoredIssue, fingerprint: string | null): boolean {
+  return stored.sentAt !== undefined || (fingerprint !== null && stored.templates === fingerprint);
+}
+
+/**
+ * The week's stored issue as it goes out: the stored one when it is sent or was built with the
+ * templates in `templatesDir` now; otherwise (none stored, or unsent and built with other
+ * templates) built first, here (`direct`) or through the newsletter queue, and the new build
+ * returned. What test sends, the preview's send form and the list send all call, so what they
+ * send is what the preview shows after its own rebuild.
+ */
+export async function ensureIssue(
+  ctx: Context,
+  week: string,
+  direct: boolean,
+  templatesDir: string,
+): Promise<StoredIssue> {
   const existing = await ctx.store.getIssue(week);
-  if (existing) return existing;
+  if (existing?.sentAt) return existing;
+  // Unreadable templates count as changed: the rebuild then reports why, with its file.
+  const fingerprint = await templatesFingerprint(templatesDir).catch(() => null);
+  if (existing && isUpToDate(existing, fingerprint)) return existing;
   if (direct) {
     // Loaded only here: `status` and `send --pause` import this module and never build (MJML).
     const { buildWeekIssue } = await import('./build-week-issue.js');
     const result = await buildWeekIssue({ store: ctx.store, config: ctx.config, templatesDir }, week, new Date());
     if (result.status === 'empty') throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
-  } else {
-    const job = await ctx.queues.newsletter.add('newsletter', { week });
-    const started = Date.now();
-    const deadline = started + WAIT_MS;
-    let state = 'waiting';
-    while (Date.now() < deadline && !(await ctx.store.getIssue(week))) {
-      // The state first, then the job (see queueTestSends' wait below).
-      state = await ctx.queues.newsletter.getJobState(job.id as string);
-      const current = await ctx.queues.newsletter.getJob(job.id as string);
-      if (state === 'completed' && current?.returnvalue?.status === 'empty') {
+    // 'already-sent': a list send froze it meanwhile; the frozen issue is what goes out.
+    const stored = await ctx.store.getIssue(week);
+    if (!stored) throw new DispatchError('E_NOT_FOUND', `the ${week} issue was not built`);
+    return stored;
+  }
+  const job = await ctx.queues.newsletter.add('newsletter', { week });
+  return await waitForBuild(ctx, week, job.id as string, existing);
+}
+
+/**
+ * Queues a build of the week's issue on the newsletter queue (a worker builds it with its own
+ * templates), unless it was sent: then null and nothing is queued, as a sent issue is frozen.
+ * `built` waits for the new build (see {@link waitForBuild}); `stale` is the build it replaces.
+ */
+export async function queueRebuild(
+  ctx: Context,
+  week: string,
+): Promise<{ stale: StoredIssue | null; built(signal?: AbortSignal): Promise<StoredIssue> } | null> {
+  const stale = await ctx.store.getIssue(week);
+  if (stale?.sentAt) return null;
+  const job = await ctx.queues.newsletter.add('newsletter', { week });
+  return { stale, built: (signal) => waitForBuild(ctx, week, job.id as string, stale, signal) };
+}
+
+/** Whether `stored` was built after `stale`, by the clock of whoever built each. */
+function builtAfter(stored: StoredIssue, stale: StoredIssue | null): boolean {
+  return stale === null || Date.parse(stored.builtAt) > Date.parse(stale.builtAt);
+}
+
+/**
+ * Waits (at most WAIT_MS) until the newsletter job `jobId` has stored a build newer than `stale`
+ * and returns it. Newer by builtAt, not by fingerprint: a worker on another machine may build with
+ * other templates than this one's. Also done when the job completed (a worker's clock may be behind)
+ * or the issue got sent meanwhile (frozen: that is what goes out). The job's own failure is thrown
+ * with its code; without a worker on the newsletter queue it says so within seconds.
+ */
+export async function waitForBuild(
+  ctx: Context,
+  week: string,
+  jobId: string,
+  stale: StoredIssue | null,
+  signal?: AbortSignal,
+): Promise<StoredIssue> {
+  const started = Date.now();
+  const deadline = started + WAIT_MS;
+  let state = 'waiting';
+  while (Date.now() < deadline) {
+    signal?.throwIfAborted();
+    const stored = await ctx.store.getIssue(week);
+    if (stored && (stored.sentAt || builtAfter(stored, stale))) return stored;
+    // The state first, then the job (see queueTestSends' wait below).
+    state = await ctx.queues.newsletter.getJobState(jobId);
+    const current = await ctx.queues.newsletter.getJob(jobId);
+    if (state === 'completed') {
+      if (current?.returnvalue?.status === 'empty') {
         throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
       }
-      // The build's own failure, with its code: bad input is not the worker's fault.
-      if (state === 'failed') throw failure(current?.failedReason ?? 'failed', 'E_INTERNAL', `building ${week}: `);
-      if (state === 'waiting' && Date.now() > started + NO_WORKER_MS && !(await hasWorker(ctx))) break;
-      await sleep(100);
+      const built = await ctx.store.getIssue(week);
+      if (built) return built;
     }
-    const stored = await ctx.store.getIssue(week);
-    if (stored) return stored;
-    throw new DispatchError(
-      'E_NOT_FOUND',
-      !(await hasWorker(ctx))
-        ? `the ${week} issue was not built: no worker serves the newsletter queue (npx dispatch worker, or --direct)`
-        : `the ${week} issue was not built within ${WAIT_MS / 1000} s (its job is ${state}; npx dispatch status)`,
-    );
+    // The build's own failure, with its code: bad input is not the worker's fault.
+    if (state === 'failed') throw failure(current?.failedReason ?? 'failed', 'E_INTERNAL', `building ${week}: `);
+    if (state === 'waiting' && Date.now() > started + NO_WORKER_MS && !(await hasWorker(ctx))) break;
+    await sleep(100, undefined, { signal });
   }
-  const stored = await ctx.store.getIssue(week);
-  if (!stored) throw new DispatchError('E_NOT_FOUND', `the ${week} issue was not built`);
-  return stored;
+  throw new DispatchError(
+    'E_NOT_FOUND',
+    !(await hasWorker(ctx))
+      ? `the ${week} issue was not built: no worker serves the newsletter queue (npx dispatch worker, or --direct)`
+      : `the ${week} issue was not built within ${WAIT_MS / 1000} s (its job is ${state}; npx dispatch status)`,
+  );
 }
 
 /** Reads "E_CODE: message" back out of a failed job's reason; a reason without a known code gets `fallback`. */

@@ -12,7 +12,9 @@ import { newsletterPayload } from './queues.js';
 /**
  * newsletter: builds and renders a week's issue from the store and stores it, replacing an
  * earlier build unless that issue was already sent. Templates are read per job, so an edit
- * applies to the next build without a restart. The render runs on `cpu` (a worker thread).
+ * applies to the next build without a restart; the build records their fingerprint (this
+ * worker's templates, which may differ from another machine's). The render runs on `cpu` (a
+ * worker thread).
  *
  * A failed build always fails with a code: bad input and unexpected errors in the render fail
  * for good (their own code, or E_INTERNAL); a store (Redis) error is E_REDIS_UNAVAILABLE, retried.

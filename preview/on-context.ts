@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import type { ListenAs } from '../io/listen.js';
 import { mailboxDir } from '../io/mailbox.js';
 import { PROJECT_ROOT } from '../io/paths.js';
+import { createSendLedger } from '../io/send-ledger.js';
 import type { Context } from '../jobs/context.js';
-import { ensureIssue, parseAddresses, queueTestSends } from '../jobs/issue-operations.js';
+import { ensureIssue, parseAddresses, queueRebuild, queueTestSends } from '../jobs/issue-operations.js';
 import type { Config } from '../src/config.js';
 import { startPreview } from './server.js';
 
@@ -14,6 +15,7 @@ export async function previewOn(ctx: Context, config: Config, host: string, port
     config,
     store: ctx.store,
     queues: ctx.queues,
+    sends: createSendLedger(ctx.redis, config.REDIS_PREFIX),
     templatesDir,
     mailboxDir: mailboxDir(config.DATA_DIR),
     host,
@@ -22,9 +24,18 @@ export async function previewOn(ctx: Context, config: Config, host: string, port
     async sendTest(week, addresses) {
       // Checked (and capped at TEST_SEND_MAX_RECIPIENTS) before an issue is built for it.
       const to = parseAddresses(addresses.join(','), config.TEST_SEND_MAX_RECIPIENTS);
+      // An unsent issue whose templates changed is rebuilt first: the test shows what the page will.
       await ensureIssue(ctx, week, false, templatesDir);
       const { suffix } = await queueTestSends(ctx, week, to, templatesDir);
       return `Queued a test of ${week} (${suffix}) to ${to.join(', ')}: see the mailbox.`;
+    },
+    async rebuild(week, signal) {
+      const queued = await queueRebuild(ctx, week);
+      if (!queued) return { flash: `The ${week} issue was sent: it is frozen and not rebuilt.`, built: null };
+      return {
+        flash: `Queued a rebuild of ${week}: this page reloads when a worker has stored it.`,
+        built: queued.built(signal),
+      };
     },
   });
 }

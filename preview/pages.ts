@@ -1,7 +1,11 @@
+import { shortFingerprint } from '../io/load-templates.js';
 import type { MailboxMessage } from '../io/mailbox.js';
+import type { SendRecord } from '../io/send-ledger.js';
 import type { StoredIssue, StoredSocial } from '../io/store.js';
+import { describeSend } from '../jobs/describe-send.js';
 import type { Article } from '../src/ingest/article.js';
 import type { Check } from '../src/newsletter/check-message.js';
+import type { OutgoingMessage } from '../src/newsletter/to-message.js';
 import type { Post } from '../src/social/post.js';
 import { html, type Raw, raw } from './html.js';
 
@@ -18,11 +22,12 @@ pre{white-space:pre-wrap;word-break:break-word;background:#fafafa;border:1px sol
 .ok{color:#0a7a2f}.bad{color:#b3261e}.error{background:#fde8e7;border:1px solid #b3261e;padding:12px;border-radius:4px;white-space:pre-wrap}
 table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e2e2dc;text-align:left;vertical-align:top}
 .flash{background:#e8f1fd;padding:8px 12px;border-radius:4px}
+.notice{background:#fff4d6;border:1px solid #c98a00;padding:8px 12px;border-radius:4px}.notice form{display:inline;margin-left:8px}
 .post{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0;background:#fff}
 #checks small{word-break:break-all}.cols>section:last-child{min-width:0}`;
 
-/** A page reloads itself on the server's events of this kind: template edits, or new mail. */
-type LiveReload = 'templates' | 'mailbox';
+/** A page reloads itself on the server's events of these kinds: template edits, a new build, new mail. */
+type LiveReload = 'templates' | 'issue' | 'mailbox';
 
 /** Where the pages' one script is served: the CSP allows scripts from the preview's own origin only. */
 export const SCRIPT_PATH = '/preview.js';
@@ -32,7 +37,14 @@ export const SCRIPT_PATH = '/preview.js';
  * script): live reload, and on an issue page the width, dark-mode and tab controls.
  */
 export const PREVIEW_SCRIPT = `const live = document.body.dataset.liveReload;
-if (live) new EventSource('/events').addEventListener(live, () => location.reload());
+// Reloaded without its query: a flash ("Queued a rebuild") is about the page before.
+const reload = () => location.replace(location.pathname + location.hash);
+if (live) {
+  const events = new EventSource('/events');
+  for (const kind of live.split(' ')) events.addEventListener(kind, reload);
+}
+// A rebuild that finished before this page's event stream opened sent its event to no one.
+if (document.getElementById('rebuilding')) setTimeout(reload, 2000);
 const toolbar = document.querySelector('.toolbar[data-email-src]');
 if (toolbar) {
   const state = Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
@@ -56,9 +68,9 @@ if (toolbar) {
 }
 `;
 
-export function layout(title: string, body: Raw, options: { liveReload?: LiveReload } = {}): string {
+export function layout(title: string, body: Raw, options: { liveReload?: LiveReload[] } = {}): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${title} · Dispatch preview</title><style>${raw(STYLE)}</style><script src="${SCRIPT_PATH}" defer></script></head><body${options.liveReload ? html` data-live-reload="${options.liveReload}"` : ''}>
+<title>${title} · Dispatch preview</title><style>${raw(STYLE)}</style><script src="${SCRIPT_PATH}" defer></script></head><body${options.liveReload ? html` data-live-reload="${options.liveReload.join(' ')}"` : ''}>
 <header><strong><a href="/">Dispatch preview</a></strong><a href="/">Issues &amp; articles</a><a href="/mailbox">Mailbox</a><a href="/queues">Queues</a></header>
 <main>${body}</main></body></html>`.value;
 }
@@ -85,38 +97,81 @@ function postList(posts: Post[]): Raw {
 export interface IssueView {
   week: string;
   stored: StoredIssue;
-  /** The re-rendered email, or the error that stopped it. */
-  render: { html: string; text: string; mjml: string; warnings: string[] } | { error: string };
+  /** The stored build as the sample recipient gets it (`toMessage`, as a send makes it). */
+  message: OutgoingMessage;
+  /** The build shown against the templates folder now. */
+  build: {
+    /** Unsent, and built with other templates than the folder holds now: offer a rebuild. */
+    templatesChanged: boolean;
+    /** Why the templates folder cannot be read now, if it cannot. */
+    templatesError?: string;
+    /** A rebuild this preview queued is waiting for a worker. */
+    rebuilding: boolean;
+    /** Why the last rebuild this preview queued failed (the build shown is the one before). */
+    rebuildError?: string;
+  };
+  /** The week's list send, when one was started. */
+  send: SendRecord | null;
   checks: Check[];
   posts: { title: string; posts: Post[] }[];
   flash?: string;
   /** The token the send-test form carries (the server refuses a POST without it). */
   formToken: string;
+  /** The token the rebuild form carries. */
+  rebuildToken: string;
   /** Most addresses one test send may name (TEST_SEND_MAX_RECIPIENTS). */
   maxRecipients: number;
 }
 
+/** Which build the page shows, whether the templates changed since, and the Rebuild form. */
+function buildPanel(view: IssueView): Raw {
+  const { stored, build } = view;
+  const templates = stored.templates
+    ? html`templates <code title="${stored.templates}">${shortFingerprint(stored.templates)}</code>`
+    : 'templates not recorded (an older build)';
+  return html`<p id="build">Shows the build of ${stored.builtAt} · ${templates} · ${
+    stored.sentAt
+      ? html`<strong id="frozen">sent ${stored.sentAt}: frozen</strong>, template edits do not change it`
+      : 'not sent'
+  }</p>
+${
+  build.templatesChanged
+    ? html`<div class="notice" id="templates-changed">The templates changed since this build: a send rebuilds it first.
+<form method="post" action="/issues/${view.week}/rebuild"><input type="hidden" name="token" value="${view.rebuildToken}"><button type="submit">Rebuild</button></form></div>`
+    : ''
+}
+${build.rebuilding ? html`<p class="flash" id="rebuilding">Rebuilding: this page reloads when the new build is stored.</p>` : ''}
+${build.rebuildError ? html`<div class="error" id="render-error">The rebuild failed: ${build.rebuildError}</div>` : ''}
+${build.templatesError ? html`<div class="error" id="templates-error">The templates cannot be read: ${build.templatesError}</div>` : ''}`;
+}
+
+/** The list send's state: counts, and for a paused send why and how to go on. */
+function sendPanel(week: string, record: SendRecord | null): Raw | string {
+  if (!record) return '';
+  if (record.status !== 'paused') return html`<p id="send-state">List send: ${describeSend(record)}</p>`;
+  return html`<div class="error" id="send-state"><strong>The list send is paused</strong> ${
+    record.pausedReason ? html`by itself: <span id="paused-reason">${record.pausedReason}</span>` : 'by hand'
+  }. Fix the cause, then resume it: <code id="resume-command">npx dispatch send --resume ${week}</code><br><small>${describeSend(record)}</small></div>`;
+}
+
 export function issuePage(view: IssueView): string {
-  const { stored, render } = view;
-  const failed = 'error' in render;
+  const { stored, message } = view;
   return layout(
     view.week,
-    html`<h1>${stored.issue.subject}</h1>
-<p>${view.week} · ${stored.issue.articleCount} articles · built ${stored.builtAt}${stored.sentAt ? ` · sent ${stored.sentAt}` : ''}</p>
+    html`<h1>${message.subject}</h1>
+<p>${view.week} · ${stored.issue.articleCount} articles · shown as the sample recipient ${message.to} gets it</p>
+${buildPanel(view)}
+${sendPanel(view.week, view.send)}
 ${view.flash ? html`<p class="flash">${view.flash}</p>` : ''}
 <div class="cols"><section style="flex:1 1 auto">
 <div class="toolbar" data-email-src="/issues/${view.week}/email.html"><button data-width="600" aria-pressed="true">Desktop 600</button> <button data-width="375" aria-pressed="false">Mobile 375</button>
 <button id="dark" aria-pressed="false">Dark mode</button></div>
 <div class="tabs" role="tablist" style="margin-top:10px"><button role="tab" data-tab="email" aria-selected="true">Email</button>
 <button role="tab" data-tab="html">HTML</button> <button role="tab" data-tab="text">Text</button> <button role="tab" data-tab="mjml">MJML</button> <button role="tab" data-tab="posts">Posts</button></div>
-${
-  failed
-    ? html`<div class="error" id="render-error">${render.error}</div>`
-    : html`<div data-panel="email"><iframe id="email" title="The email" src="/issues/${view.week}/email.html" style="width:600px"></iframe></div>
-<div data-panel="html" hidden><pre>${render.html}</pre></div>
-<div data-panel="text" hidden><pre id="text-part">${render.text}</pre></div>
-<div data-panel="mjml" hidden><pre>${render.mjml}</pre></div>`
-}
+<div data-panel="email"><iframe id="email" title="The email" src="/issues/${view.week}/email.html" style="width:600px"></iframe></div>
+<div data-panel="html" hidden><pre id="html-part">${message.html}</pre></div>
+<div data-panel="text" hidden><pre id="text-part">${message.text}</pre></div>
+<div data-panel="mjml" hidden><pre>${stored.mjml}</pre></div>
 <div data-panel="posts" hidden>${view.posts.map((a) => html`<h3>${a.title}</h3>${postList(a.posts)}`)}</div>
 </section>
 <section style="flex:0 0 340px"><h2>Checks</h2><table id="checks">${view.checks.map(
@@ -127,7 +182,7 @@ ${
 <label>To (comma-separated, at most ${view.maxRecipients})<br><input name="to" id="send-to" type="text" style="width:100%" required></label>
 <p><button type="submit">Send test</button></p></form></section></div>
 `,
-    { liveReload: 'templates' },
+    { liveReload: ['templates', 'issue'] },
   );
 }
 
@@ -162,7 +217,7 @@ export function mailboxPage(messages: MailboxMessage[]): string {
     html`<h1>Mailbox</h1><p>What the local mailbox received, newest first.</p>
 <table id="mailbox"><tr><th>Received</th><th>To</th><th>Subject</th></tr>
 ${messages.map((m) => html`<tr><td>${m.receivedAt}</td><td>${m.to}</td><td><a href="/mailbox/${m.id}">${m.subject}</a></td></tr>`)}</table>`,
-    { liveReload: 'mailbox' },
+    { liveReload: ['mailbox'] },
   );
 }
 

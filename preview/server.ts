@@ -1,18 +1,18 @@
 import { watch } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostPort, type ListenAs, listen } from '../io/listen.js';
-import { loadTemplates } from '../io/load-templates.js';
+import { templatesFingerprint } from '../io/load-templates.js';
 import { listMailbox } from '../io/mailbox.js';
 import { loadSampleRecipient } from '../io/sample-recipient.js';
+import type { SendLedger } from '../io/send-ledger.js';
 import type { Store, StoredIssue } from '../io/store.js';
+import { isUpToDate } from '../jobs/issue-operations.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Config } from '../src/config.js';
 import { isDispatchError } from '../src/errors.js';
 import { checkMessage } from '../src/newsletter/check-message.js';
-import { escapeHtml } from '../src/newsletter/escape-for-template.js';
-import { personalize } from '../src/newsletter/personalize.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
-import { renderIssue } from '../src/newsletter/render-issue.js';
+import { domainOf, toMessage } from '../src/newsletter/to-message.js';
 import {
   articlePage,
   indexPage,
@@ -34,8 +34,16 @@ export interface PreviewOptions {
   mailboxDir: string;
   host: string;
   port: number;
-  /** Queues test sends of a week's issue (what `dispatch send-test` does). */
+  /** The list sends, read (never changed) for the issue page's send state. */
+  sends: Pick<SendLedger, 'get'>;
+  /** Queues test sends of a week's issue (what `dispatch send-test` does); returns the page's flash. */
   sendTest(week: string, addresses: string[]): Promise<string>;
+  /**
+   * Queues a rebuild of a week's unsent issue. Returns the page's flash and, when a build was
+   * queued, the wait for it (`signal` ends the wait when the server closes); a sent issue is
+   * frozen: no wait, nothing queued.
+   */
+  rebuild(week: string, signal: AbortSignal): Promise<{ flash: string; built: Promise<StoredIssue> | null }>;
   /**
    * Who is listening and the setting that chooses the port, for the one line shown when the port
    * is taken. @defaultValue `{ what: 'dispatch preview', setting: 'PREVIEW_PORT' }`
@@ -68,7 +76,7 @@ export interface PreviewServer {
   close(): Promise<void>;
 }
 
-const WEEK = /^\/issues\/(\d{4}-W\d{2})(\/email\.html|\/send-test)?$/;
+const WEEK = /^\/issues\/(\d{4}-W\d{2})(\/email\.html|\/send-test|\/rebuild)?$/;
 const ARTICLE = /^\/articles\/([0-9a-f]{16})$/;
 const MESSAGE = /^\/mailbox\/(\d+-[0-9a-f]{8})$/;
 
@@ -94,9 +102,11 @@ function send(
 }
 
 /**
- * The local preview: issues and articles from the store, each issue re-rendered with the
- * templates as they are now (so edits show at once, and an error shows in the page), checks,
- * test sends and the local mailbox. It serves only what its routes name; anything else is 404.
+ * The local preview: issues and articles from the store, each issue shown as its stored build
+ * goes out, personalized for the sample recipient by the same `toMessage` a send uses (so what
+ * it shows is what a test send delivers), with checks, the build it shows and whether the
+ * templates changed since (then a Rebuild form), the list send's state, test sends and the local
+ * mailbox. It serves only what its routes name; anything else is 404.
  * Every request passes the gate in request-gate.ts first: Host check, and for a POST the
  * same-origin check, form type, body limit and form token.
  */
@@ -111,35 +121,27 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   };
   const sample = loadSampleRecipient(options.templatesDir);
   const recipient = recipientFor(sample.email, sample.firstName, config);
+  const unsubscribeMailto = `unsubscribe@${domainOf(config.MAIL_FROM)}`;
 
-  // An issue page and its email frame both need the render: it is done once per issue build and
-  // template state, and forgotten when a template changes.
-  // (A generation number, so that a render begun before an edit is not kept after it.)
-  let templateGeneration = 0;
-  const renders = new Map<string, { key: string; view: Awaited<ReturnType<typeof render>> }>();
-  const renderWeek = async (week: string) => {
-    const stored = await store.getIssue(week);
-    if (!stored) return null;
-    const key = `${stored.builtAt}#${templateGeneration}`;
-    const cached = renders.get(week);
-    if (cached?.key === key) return cached.view;
-    const view = await render(stored);
-    renders.set(week, { key, view });
-    return view;
-  };
-  const render = async (stored: StoredIssue) => {
+  /** The stored build as the sample recipient gets it: the one render path, no second renderer. */
+  const messageOf = (week: string, stored: StoredIssue) =>
+    toMessage(stored, recipient, config, { token: `${week}.preview`, unsubscribeMailto });
+
+  /** The templates' fingerprint now, or why they cannot be read (read per page: a few small files). */
+  const templatesNow = async (): Promise<{ fingerprint: string | null; error?: string }> => {
     try {
-      const rendered = await renderIssue(stored.issue, await loadTemplates(options.templatesDir), {
-        validation: 'soft',
-        maxHtmlBytes: config.NEWSLETTER_MAX_HTML_BYTES,
-      });
-      const personal = personalize(rendered, recipient);
-      return { stored, render: { ...personal, mjml: rendered.mjml, warnings: rendered.warnings } };
+      return { fingerprint: await templatesFingerprint(options.templatesDir) };
     } catch (error) {
       if (!isDispatchError(error)) throw error;
-      return { stored, render: { error: `${error.code}: ${error.message}` } };
+      return { fingerprint: null, error: `${error.code}: ${error.message}` };
     }
   };
+
+  // Rebuilds this server queued and still waits for, or whose failure it shows until a newer
+  // build is stored. What the page says, not what is sent: the store and the queue hold that.
+  const rebuilds = new Map<string, { of: string | null; error?: string }>();
+  const waits = new Set<Promise<void>>();
+  const closing = new AbortController();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const admitted = await admit(req, res, gate);
@@ -186,42 +188,67 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
         res.writeHead(303, { location: `/issues/${id}?flash=${encodeURIComponent(flash)}` });
         return res.end();
       }
+      if (req.method === 'POST' && sub === '/rebuild' && admitted.form) {
+        let flash: string;
+        try {
+          const replaces = (await store.getIssue(id))?.builtAt ?? null;
+          const started = await options.rebuild(id, closing.signal);
+          flash = started.flash;
+          if (started.built) watchRebuild(id, started.built, replaces);
+        } catch (error) {
+          if (!isDispatchError(error)) throw error;
+          flash = `${error.code}: ${error.message}`;
+        }
+        res.writeHead(303, { location: `/issues/${id}?flash=${encodeURIComponent(flash)}` });
+        return res.end();
+      }
       if (req.method !== 'GET') return send(res, 405, notFoundPage('Method not allowed'));
-      const view = await renderWeek(id);
-      if (!view) return send(res, 404, notFoundPage(`No issue for ${id}.`));
+      const stored = await store.getIssue(id);
+      if (!stored) return send(res, 404, notFoundPage(`No issue for ${id}.`));
+      const message = messageOf(id, stored);
       if (sub === '/email.html') {
-        if ('error' in view.render) return send(res, 500, `<pre>${escapeHtml(String(view.render.error))}</pre>`);
         // Dark mode emulation: the email's own dark palette, applied unconditionally.
         const dark = url.searchParams.get('scheme') === 'dark';
         const body = dark
-          ? view.render.html.replace(/@media\s*\(prefers-color-scheme:\s*dark\)/g, '@media all')
-          : view.render.html;
+          ? message.html.replace(/@media\s*\(prefers-color-scheme:\s*dark\)/g, '@media all')
+          : message.html;
         return send(res, 200, body, undefined, EMAIL_CSP);
       }
-      const socials = await store.getSocials(
-        [view.stored.issue.lead, ...view.stored.issue.cards].map((c) => c.articleId),
-      );
-      const cards = [view.stored.issue.lead, ...view.stored.issue.cards];
+      if (sub) return send(res, 405, notFoundPage('Method not allowed'));
+      const cards = [stored.issue.lead, ...stored.issue.cards];
+      const [socials, now, sendRecord] = await Promise.all([
+        store.getSocials(cards.map((c) => c.articleId)),
+        templatesNow(),
+        options.sends.get(id),
+      ]);
+      const rebuild = rebuilds.get(id);
+      // A failure is shown while the build it tried to replace is still the stored one.
+      const rebuildShown = rebuild && rebuild.of === stored.builtAt ? rebuild : undefined;
       return send(
         res,
         200,
         issuePage({
           week: id,
-          stored: view.stored,
-          render: view.render,
-          checks:
-            'error' in view.render
-              ? []
-              : checkMessage({
-                  subject: view.stored.issue.subject,
-                  preheader: view.stored.issue.preheader,
-                  html: view.render.html,
-                  unsubscribeUrl: recipient.unsubscribeUrl,
-                  warnings: view.render.warnings,
-                }),
+          stored,
+          message,
+          build: {
+            templatesChanged: !isUpToDate(stored, now.fingerprint),
+            templatesError: now.error,
+            rebuilding: rebuildShown !== undefined && rebuildShown.error === undefined,
+            rebuildError: rebuildShown?.error,
+          },
+          send: sendRecord,
+          checks: checkMessage({
+            subject: message.subject,
+            preheader: stored.issue.preheader,
+            html: message.html,
+            unsubscribeUrl: recipient.unsubscribeUrl,
+            warnings: stored.warnings,
+          }),
           posts: cards.map((c, i) => ({ title: c.title, posts: socials[i]?.posts ?? [] })),
           flash: url.searchParams.get('flash') ?? undefined,
           formToken: tokens.tokenFor(`/issues/${id}/send-test`),
+          rebuildToken: tokens.tokenFor(`/issues/${id}/rebuild`),
           maxRecipients: config.TEST_SEND_MAX_RECIPIENTS,
         }),
       );
@@ -257,9 +284,10 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     ...(options.listenAs ?? { what: 'dispatch preview', setting: 'PREVIEW_PORT' }),
   });
 
-  // Live reload: a change under templates/ reloads issue pages; a new message, the mailbox page.
+  // Live reload: a change under templates/ reloads issue pages (which then say the templates
+  // changed); so does a rebuild this server waits for; a new message, the mailbox page.
   const timers = new Map<string, NodeJS.Timeout>();
-  const notify = (event: 'templates' | 'mailbox') => () => {
+  const notify = (event: 'templates' | 'issue' | 'mailbox') => () => {
     clearTimeout(timers.get(event));
     timers.set(
       event,
@@ -269,14 +297,31 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     );
   };
   const onTemplateChange = notify('templates');
+  const onBuilt = notify('issue');
+
+  /** Follows a queued rebuild: open issue pages reload when it is stored, or show why it failed. */
+  const watchRebuild = (week: string, built: Promise<StoredIssue>, replaces: string | null) => {
+    rebuilds.set(week, { of: replaces });
+    const wait = built
+      .then(
+        () => {
+          if (rebuilds.get(week)?.of === replaces) rebuilds.delete(week);
+        },
+        (error: unknown) => {
+          if (closing.signal.aborted) return;
+          const why = isDispatchError(error) ? `${error.code}: ${error.message}` : String(error);
+          rebuilds.set(week, { of: replaces, error: why });
+        },
+      )
+      .then(() => {
+        if (!closing.signal.aborted) onBuilt();
+      });
+    waits.add(wait);
+    void wait.finally(() => waits.delete(wait));
+  };
   const watchers: ReturnType<typeof watch>[] = [];
   try {
-    watchers.push(
-      watch(options.templatesDir, { recursive: true }, () => {
-        templateGeneration++;
-        onTemplateChange();
-      }),
-    );
+    watchers.push(watch(options.templatesDir, { recursive: true }, onTemplateChange));
   } catch (error) {
     server.close();
     throw error;
@@ -291,6 +336,8 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     url: `http://${hostPort(options.host, address.port)}`,
     server,
     async close() {
+      closing.abort();
+      await Promise.all(waits);
       for (const w of watchers) w.close();
       for (const client of clients) client.end();
       for (const timer of timers.values()) clearTimeout(timer);

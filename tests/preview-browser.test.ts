@@ -36,7 +36,7 @@ beforeAll(async () => {
   mailbox = await startMailbox({ dir: mailboxDir(dataDir), port: 0 });
   config = testConfig({ SMTP_URL: `smtp://127.0.0.1:${mailbox.port}`, DATA_DIR: dataDir, TEMPLATES_DIR: templatesDir });
   ctx = testContext(redis.url, config);
-  worker = await testWorker(redis.url, config);
+  worker = await testWorker(redis.url, config, { templatesDir });
   await enqueueArticles(ctx, [join(ROOT, 'examples')], { publishedNow: true }, NOW);
   await waitFor('examples stored', async () => (await ctx.store.countArticles()) === 5);
   await waitFor('posts', async () => (await ctx.queues.social.getJobCounts('completed')).completed === 5);
@@ -73,7 +73,7 @@ describe('the preview server', () => {
     expect((await fetch(`${preview.url}/queues`)).status).toBe(200);
   });
 
-  it('in a browser: mobile width, the text tab, a test send into the mailbox, a template edit shown live', async () => {
+  it('in a browser: mobile width, the text tab, a test send into the mailbox, a template edit rebuilt from the page', async () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     // The pages work under their Content-Security-Policy: nothing they need is blocked.
     const violations: string[] = [];
@@ -97,18 +97,36 @@ describe('the preview server', () => {
       .poll(async () => (await page.locator('#mailbox').textContent()) ?? '', { timeout: 15_000 })
       .toMatch(/pat@example\.org.*\[Test\] The Example Times weekly/s);
 
+    // A template edit does not change what the page shows (the stored build, as a send delivers
+    // it): the page says the templates changed, and its Rebuild shows the edit.
     await page.goto(`${preview.url}/issues/${WEEK}`);
     const frame = page.frameLocator('#email');
     await expect.poll(() => frame.locator('body').textContent()).toContain('The Weekly · No.');
+    expect(await page.locator('#templates-changed').count()).toBe(0);
     const masthead = join(templatesDir, 'partials/masthead.mjml.hbs');
     const original = readFileSync(masthead, 'utf8');
+    const rebuild = async () => {
+      // The page may reload at once (the build is quick): the POST's answer, not its flash, says it went.
+      const posted = page.waitForResponse((r) => r.url().endsWith(`/issues/${WEEK}/rebuild`));
+      await page.locator('#templates-changed').getByRole('button', { name: 'Rebuild' }).click();
+      expect((await posted).status()).toBe(303);
+    };
     writeFileSync(masthead, original.replace('The Weekly · No.', 'The Weekly Edition · No.'));
     await expect
-      .poll(() => frame.locator('body').textContent(), { timeout: 10_000 })
+      .poll(() => page.locator('#templates-changed').textContent(), { timeout: 10_000 })
+      .toContain('The templates changed since this build');
+    expect(await frame.locator('body').textContent()).toContain('The Weekly · No.');
+    await rebuild();
+    await expect
+      .poll(() => frame.locator('body').textContent(), { timeout: 15_000 })
       .toContain('The Weekly Edition · No.');
+    await expect.poll(() => page.locator('#templates-changed').count(), { timeout: 10_000 }).toBe(0);
 
-    // A template error shows in the page, with its file, and the server keeps going.
+    // A template error shows in the page after a rebuild, with its file; the page keeps the build
+    // before, and the server keeps going.
     writeFileSync(masthead, original.replace('{{issue.number}}', '{{#if issue.number}'));
+    await expect.poll(() => page.locator('#templates-changed').count(), { timeout: 10_000 }).toBe(1);
+    await rebuild();
     await expect
       .poll(
         () =>
@@ -116,10 +134,13 @@ describe('the preview server', () => {
             .locator('#render-error')
             .textContent()
             .catch(() => ''),
-        { timeout: 10_000 },
+        { timeout: 15_000 },
       )
       .toMatch(/E_TEMPLATE: .*masthead\.mjml\.hbs/);
+    expect(await frame.locator('body').textContent()).toContain('The Weekly Edition · No.');
     writeFileSync(masthead, original);
+    await expect.poll(() => page.locator('#render-error').count(), { timeout: 10_000 }).toBe(1);
+    await rebuild();
     await expect
       .poll(
         () =>
@@ -127,7 +148,7 @@ describe('the preview server', () => {
             .locator('body')
             .textContent()
             .catch(() => ''),
-        { timeout: 10_000 },
+        { timeout: 15_000 },
       )
       .toContain('The Weekly · No.');
 

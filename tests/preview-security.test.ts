@@ -216,3 +216,29 @@ describe('a POST to send-test', () => {
     expect((await queuedTests()).length).toBe(before);
   });
 });
+
+describe('a POST to rebuild', () => {
+  const REBUILD = `/issues/${WEEK}/rebuild`;
+  const newsletterJobs = async () =>
+    (await ctx.queues.newsletter.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed']))
+      .length;
+
+  it('goes through the same gate: another origin, no token, or the send-test form’s token queue no build', async () => {
+    const before = await newsletterJobs();
+    const body = (t: string) => new URLSearchParams({ token: t }).toString();
+    expect((await post({ origin: 'http://attacker.example', 'content-type': FORM }, body(token), REBUILD)).status).toBe(
+      403,
+    );
+    expect((await post({ origin, 'content-type': FORM }, '', REBUILD)).status).toBe(403);
+    // `token` is the send-test form's: a token is bound to its form's path.
+    expect((await post({ origin, 'content-type': FORM }, body(token), REBUILD)).status).toBe(403);
+    expect((await post({ origin, 'content-type': 'text/plain' }, body(token), REBUILD)).status).toBe(415);
+    expect(await newsletterJobs()).toBe(before);
+  });
+
+  it('is not offered while the issue was built with the templates as they are', async () => {
+    const page = await httpRequest(origin, `/issues/${WEEK}`);
+    expect(page.body).not.toContain(REBUILD);
+    expect(page.body).not.toContain('id="templates-changed"');
+  });
+});

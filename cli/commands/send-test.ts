@@ -17,7 +17,11 @@ export interface SendTestOptions {
   direct?: boolean;
 }
 
-/** `dispatch send-test`: the week's issue to any addresses, with "[Test]" and a unique suffix in the subject. */
+/**
+ * `dispatch send-test`: the week's issue to any addresses, with "[Test]" and a unique suffix in the
+ * subject. An unsent issue built with other templates than TEMPLATES_DIR holds now is rebuilt first
+ * (ensureIssue), so the test shows the templates as they are; a sent issue goes as it was sent.
+ */
 export async function sendTestCommand(options: SendTestOptions): Promise<void> {
   parseAddresses(options.to);
   const ctx = await openContext();
