@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when nothing listens on `port` (loopback) and this process could bind it. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return await new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, HOST, () => server.close(() => done(true)));
+  });
+}
+
 /** True when a Redis server answers PING on `port`. */
 export async function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
   return await new Promise((done) => {
@@ -29,6 +38,8 @@ export async function pingRedis(port: number, timeoutMs = 500): Promise<boolean>
     };
     socket.setTimeout(timeoutMs, () => finish(false));
     socket.once('error', () => finish(false));
+    // A listener that hangs up without a word: its socket's idle timer goes with it.
+    socket.once('close', () => finish(false));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => finish(data.toString().startsWith('+PONG')));
   });
@@ -115,23 +126,50 @@ export interface ManagedRedis {
   /** False when an already running managed server was reused. */
   started: boolean;
   dir: string;
+  /** The port it had before, when that was taken by something else and it started on a new one. */
+  movedFrom?: number;
+}
+
+export interface EnsureRedisOptions {
+  /**
+   * Told, in one line, when the managed server's port was taken and it started on another.
+   * @defaultValue a `dispatch: ...` line on stderr
+   */
+  warn?: (line: string) => void;
 }
 
 /**
  * The Redis a command should use: REDIS_URL when set; otherwise the private redis-server under
  * `<dataDir>/redis`, reused when it already runs there, else started in the background
- * (appendonly, a free port) so that later commands find it.
+ * (appendonly) so that later commands find it. It keeps its port (`<dataDir>/redis/redis.port`)
+ * from one start to the next, so that workers still running reconnect to it by themselves; a
+ * free port is chosen on the first start, or when something else holds the old one (then
+ * `options.warn` says so, and workers on the old port must be restarted).
  */
-export async function ensureRedis(config: { REDIS_URL?: string; DATA_DIR: string }): Promise<ManagedRedis> {
+export async function ensureRedis(
+  config: { REDIS_URL?: string; DATA_DIR: string },
+  options: EnsureRedisOptions = {},
+): Promise<ManagedRedis> {
   const dir = resolve(config.DATA_DIR, 'redis');
   if (config.REDIS_URL) return { url: config.REDIS_URL, started: false, dir };
   const portFile = join(dir, 'redis.port');
   const known = Number(readOptional(portFile));
-  if (known > 0 && (await pingRedis(known))) return { url: `redis://${HOST}:${known}`, started: false, dir };
+  // Ours only when it keeps its data in our folder: another Redis (another DATA_DIR's) may have
+  // taken the port while ours was stopped.
+  if (known > 0 && (await pingRedis(known)) && (await redisDir(known)) === realDir(dir)) {
+    return { url: `redis://${HOST}:${known}`, started: false, dir };
+  }
 
   requireRedisBinary();
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const keep = known > 0 && known < 65536 && (await portIsFree(known));
+  const port = keep ? known : await freePort();
+  if (known > 0 && !keep) {
+    const warn = options.warn ?? ((line: string) => process.stderr.write(`dispatch: ${line}\n`));
+    warn(
+      `port ${known} of the managed Redis is taken by another program; starting it on port ${port} instead (restart workers still connected to ${known})`,
+    );
+  }
   const args = [...serverArgs(dir, port), '--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid')];
   const result = spawnSync('redis-server', args, { stdio: 'ignore' });
   if (result.status !== 0) {
@@ -141,8 +179,8 @@ export async function ensureRedis(config: { REDIS_URL?: string; DATA_DIR: string
     );
   }
   await waitForRedis(port, dir);
-  writeFileSync(portFile, `${port}\n`);
-  return { url: `redis://${HOST}:${port}`, started: true, dir };
+  if (port !== known) writeFileSync(portFile, `${port}\n`);
+  return { url: `redis://${HOST}:${port}`, started: true, dir, ...(keep || !(known > 0) ? {} : { movedFrom: known }) };
 }
 
 /** Stops the managed redis-server under `<dataDir>/redis`, if one runs. Returns whether one did. */
@@ -158,6 +196,44 @@ export async function stopManagedRedis(config: { DATA_DIR: string }): Promise<bo
   }
   for (let i = 0; i < 100 && (await pingRedis(port)); i++) await sleep(50);
   return true;
+}
+
+/** The data folder of the Redis on `port` (`CONFIG GET dir`), or undefined when it does not say. */
+async function redisDir(port: number, timeoutMs = 500): Promise<string | undefined> {
+  return await new Promise((done) => {
+    const socket = createConnection({ host: HOST, port });
+    let reply = '';
+    const finish = (dir: string | undefined) => {
+      socket.destroy();
+      done(dir);
+    };
+    socket.setTimeout(timeoutMs, () => finish(undefined));
+    socket.once('error', () => finish(undefined));
+    socket.once('close', () => finish(undefined));
+    socket.once('connect', () => socket.write('*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n'));
+    socket.on('data', (data) => {
+      reply += data.toString();
+      // RESP: *2 $3 dir $<length> <path>
+      const match = /^\*2\r\n\$3\r\ndir\r\n\$(\d+)\r\n/.exec(reply);
+      if (!match) {
+        if (!reply.startsWith('*') || reply.length > 4096) finish(undefined);
+        return;
+      }
+      const start = match[0].length;
+      const length = Number(match[1]);
+      const body = Buffer.from(reply.slice(start));
+      if (body.length >= length) finish(body.subarray(0, length).toString());
+    });
+  });
+}
+
+/** The folder as Redis reports it (it resolves links when it changes into it). */
+function realDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
 }
 
 function readOptional(path: string): string | undefined {

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, type Processor, WaitingError, Worker } from 'bullmq';
 import type { Logger } from '../io/logger.js';
 import { createMailer, type Mailer } from '../io/mailer.js';
-import { connectRedis, endParked, isParked } from '../io/redis-connection.js';
+import { connectRedis, createRedisHealth, endParked, isParked } from '../io/redis-connection.js';
 import { createSendLedger } from '../io/send-ledger.js';
 import { createStore } from '../io/store.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
 import type { Config } from '../src/config.js';
 import { DispatchError } from '../src/errors.js';
 import { CpuPoolClosedError, type CpuPoolStats, createCpuPool } from './cpu-pool.js';
+import type { CpuRunner } from './cpu-tasks.js';
 import { feedsJob, marksFeedItems } from './feeds.job.js';
 import { ingestJob } from './ingest.job.js';
 import { toJobError } from './job-error.js';
@@ -22,8 +24,15 @@ import { socialJob } from './social.job.js';
 /** A worker idle this long while its queue has waiting jobs is replaced. */
 const IDLE_RESTART_MS = 10_000;
 const IDLE_CHECK_MS = 5_000;
-/** On close, CPU work in flight gets this long to finish before its thread is stopped. */
+/**
+ * On close, a CPU step gets this long to finish, from the signal or from its own start if later
+ * (a job that was fetching when the signal came still gets its parse); then the threads stop.
+ */
 const CPU_CLOSE_GRACE_MS = 1_000;
+/** Before the close's deadline, the threads stop this long early, so their jobs can go back to the queue. */
+const CPU_STOP_RESERVE_MS = 500;
+/** While closing with Redis lost, how often to look whether any job is still in flight. */
+const CLOSE_POLL_MS = 100;
 
 export interface WorkerOptions {
   config: Config;
@@ -42,15 +51,37 @@ export interface WorkerOptions {
   cpuTaskModules?: readonly URL[];
 }
 
+export interface WorkerCloseOptions {
+  /**
+   * Longest wait for the jobs in flight and a clean disconnect; then the connections are dropped
+   * and what is still in flight is left to BullMQ's stall recovery. @defaultValue config.SHUTDOWN_TIMEOUT_MS
+   */
+  timeoutMs?: number;
+}
+
+export interface WorkerCloseReport {
+  /** True when every job in flight finished (or went back to its queue) and all closed in time. */
+  clean: boolean;
+  /** The jobs (`queue:id`) still running, or whose outcome had not reached Redis, when the wait ended. */
+  abandoned: string[];
+  /** Whether Redis was lost when the wait ended. */
+  redisLost: boolean;
+}
+
 export interface RunningWorker {
   workers: Worker[];
   /** The CPU thread pool's threads, busy ones and queue. */
   cpuStats(): CpuPoolStats;
+  /** True while the process has lost its Redis (between the "lost" and "back" log lines). */
+  redisLost(): boolean;
   /**
-   * Waits for the jobs in flight, then disconnects. Work in a CPU thread gets a second to finish;
-   * then its thread is stopped and its job goes back to the queue, unchanged, for the next worker.
+   * Stops taking jobs, waits for the jobs in flight, then disconnects. A CPU step gets a second to
+   * finish, from the call or from its own start if later; then the threads are stopped and the
+   * jobs waiting on them go back to the queue, unchanged, for the next worker. Returns at the
+   * latest after `timeoutMs`, also without Redis (BullMQ's close would wait for it forever), and
+   * at once when Redis is lost and no job is in flight.
    */
-  close(): Promise<void>;
+  close(options?: WorkerCloseOptions): Promise<WorkerCloseReport>;
 }
 
 /**
@@ -59,7 +90,7 @@ export interface RunningWorker {
  * own blocking-read watchdog drops it when the event loop stalls under load): see `isParked`.
  * While the close waits, a parked blocking client is ended as ioredis would have ended it.
  */
-export async function closeWorker(worker: Worker, force = false): Promise<void> {
+export async function closeWorker(worker: Worker, force = false, signal?: AbortSignal): Promise<void> {
   const closing = worker.close(force);
   // Not awaited: with Redis unreachable the blocking client may never finish initializing.
   let client: object | undefined;
@@ -72,8 +103,10 @@ export async function closeWorker(worker: Worker, force = false): Promise<void> 
   const guard = setInterval(() => {
     if (client && isParked(client)) endParked(client);
   }, 200);
+  // Aborted by a caller that has stopped waiting: the guard goes, the close is left to itself.
+  const abandoned = new Promise<void>((done) => signal?.addEventListener('abort', () => done(), { once: true }));
   try {
-    await closing;
+    await Promise.race([closing, abandoned]);
   } finally {
     clearInterval(guard);
   }
@@ -102,17 +135,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const { config, logger } = options;
   const now = options.now ?? (() => new Date());
   const names = options.queues ?? QUEUE_NAMES;
-  let lastRedisError = '';
+  // Every connection's errors, and the workers' and queues' echoes of them, go to one health
+  // state: one line when Redis is lost and one when it is back, however many queues and retries.
+  const health = createRedisHealth(logger);
+  const clients = new Set<object>();
+  const follow = (client: object) => {
+    clients.add(client);
+    health.watch(client);
+  };
   const connect = () => {
-    const redis = connectRedis(options.redisUrl, 'worker', (error) => {
-      // Once per distinct error, not once per reconnection attempt.
-      if (error.message !== lastRedisError) logger.warn({ err: error.message }, 'redis connection error; retrying');
-      lastRedisError = error.message;
-    });
-    redis.on('ready', () => {
-      if (lastRedisError) logger.info('redis connection back');
-      lastRedisError = '';
-    });
+    const redis = connectRedis(options.redisUrl, 'worker');
+    follow(redis);
     return redis;
   };
   // BullMQ defines its ~50 Lua scripts on the connection it is given, and ioredis copies every one
@@ -121,17 +154,33 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const connection = connect();
   const data = connect();
   const store = createStore(data, config.REDIS_PREFIX);
-  const queues = createQueues(connection, config);
+  const queues = createQueues(connection, config, (error) => {
+    if (!health.report(error)) logger.error({ err: error.message }, 'queue error');
+  });
   const concurrency = options.concurrency ?? config.WORKER_CONCURRENCY;
   // Parsing, summarizing and rendering run in worker threads, so that however long they take this
   // thread keeps renewing the jobs' locks and serving the other queues. More threads than cores
   // would only share the same cores.
   const cpuThreads = options.cpuThreads ?? Math.min(concurrency, availableParallelism());
-  const cpu = createCpuPool({
+  const pool = createCpuPool({
     size: cpuThreads,
     timeoutMs: config.JOB_TIMEOUT_MS,
     taskModules: options.cpuTaskModules,
   });
+  // When each CPU step still running was handed to the pool: what close's grace counts from.
+  const steps = new Set<{ since: number }>();
+  const cpu: CpuRunner = {
+    run(task, args, runOptions) {
+      const step = { since: performance.now() };
+      steps.add(step);
+      return pool.run(task, args, runOptions).finally(() => steps.delete(step));
+    },
+  };
+  let cpuStopping: Promise<void> | undefined;
+  const stopCpu = () => {
+    cpuStopping ??= pool.close(0);
+    return cpuStopping;
+  };
 
   let mailer: Mailer | undefined;
   const getMailer = () => {
@@ -157,22 +206,36 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     feeds: feedsJob({ store, queues, config, now, cpu }),
   };
 
+  // The jobs this process has taken and whose outcome Redis does not have yet: from the start of
+  // their processor to their "completed" or "failed" event (or their move back to wait or delayed).
+  const inFlight = new Set<string>();
   const createWorker = (name: QueueName): Worker => {
     const processor = processors[name];
     const worker = new Worker(
       name,
       async (job: Job, token?: string) => {
+        const key = `${name}:${job.id}`;
+        inFlight.add(key);
         try {
           return await processor(job, token);
         } catch (error) {
-          if (error instanceof DelayedError) throw error;
+          if (error instanceof DelayedError) {
+            inFlight.delete(key);
+            throw error;
+          }
           if (error instanceof CpuPoolClosedError && token) {
             // Stopped by this worker's shutdown, not by anything in the job: back to the queue
             // without spending an attempt.
             await job.moveToWait(token);
+            inFlight.delete(key);
             throw new WaitingError();
           }
-          throw (await delayForRetryAfter(job, token, error)) ?? toJobError(error);
+          const delayed = await delayForRetryAfter(job, token, error);
+          if (delayed) {
+            inFlight.delete(key);
+            throw delayed;
+          }
+          throw toJobError(error);
         }
       },
       {
@@ -186,27 +249,33 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         maxStalledCount: config.JOB_ATTEMPTS,
       },
     );
-    const health = { inFlight: 0, lastActivity: Date.now() };
-    healthOf.set(worker, health);
+    // Its blocking connection is BullMQ's copy of `connection`: followed too, once it exists.
+    worker.backend.blockingClient?.then(follow, () => {});
+    const activity = { inFlight: 0, lastActivity: Date.now() };
+    activityOf.set(worker, activity);
     const touch = (delta: number) => {
-      health.inFlight = Math.max(0, health.inFlight + delta);
-      health.lastActivity = Date.now();
+      activity.inFlight = Math.max(0, activity.inFlight + delta);
+      activity.lastActivity = Date.now();
     };
     worker.on('active', () => touch(1));
     worker.on('drained', () => touch(0));
-    worker.on('error', (error) => logger.error({ queue: name, err: error.message }, 'worker error'));
+    worker.on('error', (error) => {
+      if (!health.report(error)) logger.error({ queue: name, err: error.message }, 'worker error');
+    });
     worker.on('failed', (job, error) => {
       touch(-1);
+      if (job) inFlight.delete(`${name}:${job.id}`);
       logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }, 'job failed');
     });
     worker.on('completed', (job, result) => {
       touch(-1);
+      inFlight.delete(`${name}:${job.id}`);
       logger.info({ queue: name, jobId: job.id, result }, 'job done');
     });
     worker.on('stalled', (jobId) => logger.warn({ queue: name, jobId }, 'job stalled; it will run again'));
     return worker;
   };
-  const healthOf = new WeakMap<Worker, { inFlight: number; lastActivity: number }>();
+  const activityOf = new WeakMap<Worker, { inFlight: number; lastActivity: number }>();
   const workers = names.map(createWorker);
 
   // BullMQ leaves reconnection to ioredis, and a blocking client can stay parked after a Redis
@@ -214,13 +283,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // jobs wait, with Redis back, is replaced by a new one. Nothing is lost: it holds no job.
   const watchdog = setInterval(async () => {
     for (const [i, worker] of workers.entries()) {
-      const health = healthOf.get(worker);
+      const activity = activityOf.get(worker);
       const name = names[i] as QueueName;
-      if (!health || health.inFlight > 0 || Date.now() - health.lastActivity < IDLE_RESTART_MS) continue;
+      if (!activity || activity.inFlight > 0 || Date.now() - activity.lastActivity < IDLE_RESTART_MS) continue;
       if (connection.status !== 'ready') continue;
       const waiting = await queues[name].getWaitingCount().catch(() => 0);
       if (waiting === 0) {
-        health.lastActivity = Date.now();
+        activity.lastActivity = Date.now();
         continue;
       }
       logger.warn({ queue: name, waiting }, 'worker idle while jobs wait; replacing it');
@@ -249,19 +318,94 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   logger.info({ queues: names, concurrency, cpuThreads }, 'worker ready');
 
-  return {
-    workers,
-    cpuStats: () => cpu.stats(),
-    async close() {
-      clearInterval(watchdog);
-      // The workers stop taking jobs first; then the threads stop, and the jobs waiting on them
-      // are put back (see the processor above) before the workers finish closing.
-      const closing = Promise.all(workers.map((w) => closeWorker(w)));
-      await cpu.close(CPU_CLOSE_GRACE_MS);
-      await closing;
+  // Drops every connection without waiting for Redis: pending commands fail, nothing waits on.
+  const dropConnections = () => {
+    for (const client of clients) {
+      const redis = client as { status: string; disconnect(): void };
+      if (redis.status === 'end') continue;
+      redis.disconnect();
+      // A client waiting to reconnect would otherwise stay parked, its commands never settled.
+      if (isParked(client)) endParked(client);
+    }
+  };
+
+  let closing: Promise<WorkerCloseReport> | undefined;
+  const close = async (timeoutMs: number): Promise<WorkerCloseReport> => {
+    clearInterval(watchdog);
+    const signalledAt = performance.now();
+    const stopWaiting = new AbortController();
+    // The workers stop taking jobs; the jobs in flight go on, CPU steps included, except that a
+    // step past its grace (or the deadline near) stops the threads, and the jobs waiting on them
+    // are put back (see the processor above) before the workers finish closing.
+    const cpuStopAt = signalledAt + Math.max(timeoutMs - CPU_STOP_RESERVE_MS, timeoutMs / 2);
+    const cpuWatch = setInterval(() => {
+      const now = performance.now();
+      const late = [...steps].some((step) => now - Math.max(step.since, signalledAt) >= CPU_CLOSE_GRACE_MS);
+      if (late || now >= cpuStopAt) void stopCpu();
+    }, CLOSE_POLL_MS);
+    const graceful = (async () => {
+      await Promise.all(workers.map((w) => closeWorker(w, false, stopWaiting.signal)));
+      clearInterval(cpuWatch);
+      await stopCpu();
+      if (stopWaiting.signal.aborted) return 'late' as const;
       mailer?.close();
       await closeQueues(queues);
       for (const redis of [connection, data]) await redis.quit().catch(() => redis.disconnect());
+      return 'closed' as const;
+    })().catch((error: Error) => {
+      logger.error({ err: error.message }, 'error while closing');
+      return 'failed' as const;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    let poll: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      graceful,
+      new Promise<'timeout'>((done) => {
+        timer = setTimeout(() => done('timeout'), timeoutMs);
+      }),
+      // With Redis lost and nothing in flight there is nothing to wait for.
+      new Promise<'idle'>((done) => {
+        poll = setInterval(() => {
+          if (health.lost && inFlight.size === 0) done('idle');
+        }, CLOSE_POLL_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    clearInterval(poll);
+    clearInterval(cpuWatch);
+    health.close();
+    if (outcome === 'closed') return { clean: true, abandoned: [], redisLost: false };
+
+    stopWaiting.abort();
+    const abandoned = [...inFlight];
+    const redisLost = health.lost;
+    mailer?.close();
+    dropConnections();
+    // Threads still running are stopped (the close above may not have got that far).
+    await Promise.race([stopCpu(), sleep(CPU_CLOSE_GRACE_MS, undefined, { ref: false })]).catch(() => {});
+    if (abandoned.length > 0) {
+      logger.warn(
+        { abandoned, redisLost, timeoutMs },
+        `closed with ${abandoned.length} job(s) still in flight; BullMQ's stall recovery runs them again on another worker once their lock expires`,
+      );
+    } else if (outcome !== 'failed') {
+      logger.warn(
+        { redisLost },
+        redisLost
+          ? 'closed without waiting for Redis; no job was in flight'
+          : 'closed without waiting for BullMQ to finish closing; no job was in flight',
+      );
+    }
+    return { clean: abandoned.length === 0 && outcome !== 'failed', abandoned, redisLost };
+  };
+
+  return {
+    workers,
+    cpuStats: () => pool.stats(),
+    redisLost: () => health.lost,
+    close(closeOptions = {}) {
+      closing ??= close(closeOptions.timeoutMs ?? config.SHUTDOWN_TIMEOUT_MS);
+      return closing;
     },
   };
 }
