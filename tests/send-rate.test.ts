@@ -9,8 +9,12 @@ import { seedList } from './helpers/seed-list.js';
 
 const redis = useTestRedis('send-rate');
 const RATE = 400;
-/** How far over the rate any one second may go: timers and SMTP round trips are not exact. */
-const TOLERANCE = 1.05;
+/**
+ * How far over the rate any one second may go: the limiter books slots exactly 1/N s apart, but a
+ * caller whose event loop lags (other test files run beside this one) wakes late and its grants
+ * bunch. A fixed window lets 2N through, far above this.
+ */
+const TOLERANCE = 1.1;
 
 /** The most instants (ms) in any one-second window [t, t + 1000), wherever it starts. */
 function busiestSecond(times: readonly number[]): number {
