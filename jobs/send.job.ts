@@ -169,8 +169,15 @@ export function batchJob(deps: {
     });
     result.skipped += (await ledger.markAll(week, skipped)).filter(Boolean).length;
 
-    /** What one message asks of its batch: nothing more, to wait (the send paused), or to be retried. */
-    type Outcome = { next: 'go on' } | { next: 'wait' } | { next: 'retry'; error: unknown };
+    /**
+     * What one message asks of its batch: to be recorded as sent, nothing more, to wait (the send
+     * paused), or to be retried.
+     */
+    type Outcome =
+      | { next: 'sent'; mark: Mark }
+      | { next: 'go on' }
+      | { next: 'wait' }
+      | { next: 'retry'; error: unknown };
     const settleFailure = async (email: string, error: unknown): Promise<Outcome> => {
       const scope = scopeOf(error);
       const reason = reasonOf(error);
@@ -215,11 +222,7 @@ export function batchJob(deps: {
       } catch (error) {
         return await settleFailure(email, error);
       }
-      // A "sent" that cannot be recorded (Redis gone) leaves the line in "sending": a rerun sends
-      // it again and counts it as a possible duplicate, never as not delivered.
-      await ledger.settle(week, email, { state: 'sent', messageId: sent.messageId, at: at() });
-      result.sent++;
-      return { next: 'go on' };
+      return { next: 'sent', mark: { email, entry: { state: 'sent', messageId: sent.messageId, at: at() } } };
     };
     // A few messages in flight per batch keep the pooled SMTP connections busy. Each is marked
     // "sending" before it goes out, so a crash leaves a trace of what may have been delivered.
@@ -243,6 +246,11 @@ export function batchJob(deps: {
         if (s.status === 'rejected') throw s.reason; // Redis, not SMTP: retried as any job is
         outcomes.push(s.value);
       }
+      // The group's deliveries recorded in one round trip. A "sent" that cannot be recorded (Redis
+      // gone) leaves the line in "sending": a rerun sends it again and counts it as a possible
+      // duplicate, never as not delivered.
+      const delivered = outcomes.flatMap((o) => (o.next === 'sent' ? [o.mark] : []));
+      result.sent += (await ledger.markAll(week, delivered)).filter(Boolean).length;
       if (outcomes.some((o) => o.next === 'wait')) await waitWhilePaused();
       const retry = outcomes.find((o) => o.next === 'retry');
       if (retry?.next === 'retry') {
