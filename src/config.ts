@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DispatchError } from './errors.js';
+import { zodProblems } from './zod-problems.js';
 
 const timeZone = z.string().refine(
   (tz) => {
@@ -182,10 +183,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const known = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, blankToUndefined(env[key])]));
   const result = configSchema.safeParse(known);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const key = String(issue.path[0] ?? '?');
+  // A variable's name, what is wrong with it, and what was given.
+  const problems = zodProblems(result.error, '?', (path, message) => {
+    const key = path.split('.')[0] as string;
     const got = env[key];
-    return `${key} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    return `${key} ${message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
   });
   throw new DispatchError('E_CONFIG', `Invalid configuration: ${problems.join(', ')}`);
 }
