@@ -28,21 +28,41 @@ export async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** True when a Redis server answers PING on `port`. */
-export async function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
+/**
+ * Sends one raw request to whatever listens on `port` (loopback) and hands what arrives to
+ * `parse`, until it returns a value (not undefined) or the listener errs, hangs up or stays silent
+ * for `timeoutMs`: then `fallback`. Plain sockets: a check that must not wait on a client's retries.
+ */
+async function ask<T>(
+  port: number,
+  request: string,
+  parse: (reply: string) => T | undefined,
+  fallback: T,
+  timeoutMs: number,
+): Promise<T> {
   return await new Promise((done) => {
     const socket = createConnection({ host: HOST, port });
-    const finish = (ok: boolean) => {
+    let reply = '';
+    const finish = (value: T) => {
       socket.destroy();
-      done(ok);
+      done(value);
     };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.once('error', () => finish(false));
+    socket.setTimeout(timeoutMs, () => finish(fallback));
+    socket.once('error', () => finish(fallback));
     // A listener that hangs up without a word: its socket's idle timer goes with it.
-    socket.once('close', () => finish(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => finish(data.toString().startsWith('+PONG')));
+    socket.once('close', () => finish(fallback));
+    socket.once('connect', () => socket.write(request));
+    socket.on('data', (data) => {
+      reply += data.toString();
+      const value = parse(reply);
+      if (value !== undefined) finish(value);
+    });
   });
+}
+
+/** True when a Redis server answers PING on `port`. */
+export async function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
+  return await ask(port, 'PING\r\n', (reply) => reply.startsWith('+PONG'), false, timeoutMs);
 }
 
 function requireRedisBinary(): void {
@@ -200,31 +220,22 @@ export async function stopManagedRedis(config: { DATA_DIR: string }): Promise<bo
 
 /** The data folder of the Redis on `port` (`CONFIG GET dir`), or undefined when it does not say. */
 async function redisDir(port: number, timeoutMs = 500): Promise<string | undefined> {
-  return await new Promise((done) => {
-    const socket = createConnection({ host: HOST, port });
-    let reply = '';
-    const finish = (dir: string | undefined) => {
-      socket.destroy();
-      done(dir);
-    };
-    socket.setTimeout(timeoutMs, () => finish(undefined));
-    socket.once('error', () => finish(undefined));
-    socket.once('close', () => finish(undefined));
-    socket.once('connect', () => socket.write('*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n'));
-    socket.on('data', (data) => {
-      reply += data.toString();
+  // null: not an answer to wait for (told apart from undefined, "not all of it yet").
+  const dir = await ask<string | null>(
+    port,
+    '*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n',
+    (reply) => {
       // RESP: *2 $3 dir $<length> <path>
       const match = /^\*2\r\n\$3\r\ndir\r\n\$(\d+)\r\n/.exec(reply);
-      if (!match) {
-        if (!reply.startsWith('*') || reply.length > 4096) finish(undefined);
-        return;
-      }
-      const start = match[0].length;
+      if (!match) return !reply.startsWith('*') || reply.length > 4096 ? null : undefined;
+      const body = Buffer.from(reply.slice(match[0].length));
       const length = Number(match[1]);
-      const body = Buffer.from(reply.slice(start));
-      if (body.length >= length) finish(body.subarray(0, length).toString());
-    });
-  });
+      return body.length >= length ? body.subarray(0, length).toString() : undefined;
+    },
+    null,
+    timeoutMs,
+  );
+  return dir ?? undefined;
 }
 
 /** The folder as Redis reports it (it resolves links when it changes into it). */

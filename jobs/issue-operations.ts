@@ -81,8 +81,13 @@ export async function ensureIssue(
     if (!stored) throw new DispatchError('E_NOT_FOUND', `the ${week} issue was not built`);
     return stored;
   }
+  return await (await queueBuild(ctx, week, existing)).built();
+}
+
+/** Adds a build of the week to the newsletter queue; `built` waits for it to replace `stale`. */
+async function queueBuild(ctx: Context, week: string, stale: StoredIssue | null) {
   const job = await ctx.queues.newsletter.add('newsletter', { week });
-  return await waitForBuild(ctx, week, job.id as string, existing);
+  return { stale, built: (signal?: AbortSignal) => waitForBuild(ctx, week, job.id as string, stale, signal) };
 }
 
 /**
@@ -96,8 +101,7 @@ export async function queueRebuild(
 ): Promise<{ stale: StoredIssue | null; built(signal?: AbortSignal): Promise<StoredIssue> } | null> {
   const stale = await ctx.store.getIssue(week);
   if (stale?.sentAt) return null;
-  const job = await ctx.queues.newsletter.add('newsletter', { week });
-  return { stale, built: (signal) => waitForBuild(ctx, week, job.id as string, stale, signal) };
+  return await queueBuild(ctx, week, stale);
 }
 
 /** Whether `stored` was built after `stale`, by the clock of whoever built each. */
@@ -126,7 +130,8 @@ export async function waitForBuild(
     signal?.throwIfAborted();
     const stored = await ctx.store.getIssue(week);
     if (stored && (stored.sentAt || builtAfter(stored, stale))) return stored;
-    // The state first, then the job (see queueTestSends' wait below).
+    // The state first, then the job: a job read first may complete before its state is asked, and
+    // would then be "completed" without its return value.
     state = await ctx.queues.newsletter.getJobState(jobId);
     const current = await ctx.queues.newsletter.getJob(jobId);
     if (state === 'completed') {

@@ -251,31 +251,31 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     );
     // Its blocking connection is BullMQ's copy of `connection`: followed too, once it exists.
     worker.backend.blockingClient?.then(follow, () => {});
-    const activity = { inFlight: 0, lastActivity: Date.now() };
+    const activity = { lastActivity: Date.now() };
     activityOf.set(worker, activity);
-    const touch = (delta: number) => {
-      activity.inFlight = Math.max(0, activity.inFlight + delta);
+    const touch = () => {
       activity.lastActivity = Date.now();
     };
-    worker.on('active', () => touch(1));
-    worker.on('drained', () => touch(0));
+    worker.on('active', touch);
+    worker.on('drained', touch);
     worker.on('error', (error) => {
       if (!health.report(error)) logger.error({ queue: name, err: error.message }, 'worker error');
     });
     worker.on('failed', (job, error) => {
-      touch(-1);
+      touch();
       if (job) inFlight.delete(`${name}:${job.id}`);
       logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }, 'job failed');
     });
     worker.on('completed', (job, result) => {
-      touch(-1);
+      touch();
       inFlight.delete(`${name}:${job.id}`);
       logger.info({ queue: name, jobId: job.id, result }, 'job done');
     });
     worker.on('stalled', (jobId) => logger.warn({ queue: name, jobId }, 'job stalled; it will run again'));
     return worker;
   };
-  const activityOf = new WeakMap<Worker, { inFlight: number; lastActivity: number }>();
+  const activityOf = new WeakMap<Worker, { lastActivity: number }>();
+  const busy = (name: QueueName) => [...inFlight].some((key) => key.startsWith(`${name}:`));
   const workers = names.map(createWorker);
 
   // BullMQ leaves reconnection to ioredis, and a blocking client can stay parked after a Redis
@@ -285,7 +285,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     for (const [i, worker] of workers.entries()) {
       const activity = activityOf.get(worker);
       const name = names[i] as QueueName;
-      if (!activity || activity.inFlight > 0 || Date.now() - activity.lastActivity < IDLE_RESTART_MS) continue;
+      if (!activity || busy(name) || Date.now() - activity.lastActivity < IDLE_RESTART_MS) continue;
       if (connection.status !== 'ready') continue;
       const waiting = await queues[name].getWaitingCount().catch(() => 0);
       if (waiting === 0) {

@@ -34,7 +34,8 @@ export async function previewOn(ctx: Context, config: Config, host: string, port
       if (!queued) return { flash: `The ${week} issue was sent: it is frozen and not rebuilt.`, built: null };
       return {
         flash: `Queued a rebuild of ${week}: this page reloads when a worker has stored it.`,
-        built: queued.built(signal),
+        // The build it replaces (its builtAt), read once, by the queueing itself.
+        built: { replaces: queued.stale?.builtAt ?? null, wait: queued.built(signal) },
       };
     },
   });

@@ -40,10 +40,13 @@ export interface PreviewOptions {
   sendTest(week: string, addresses: string[]): Promise<string>;
   /**
    * Queues a rebuild of a week's unsent issue. Returns the page's flash and, when a build was
-   * queued, the wait for it (`signal` ends the wait when the server closes); a sent issue is
-   * frozen: no wait, nothing queued.
+   * queued, the builtAt of the build it replaces and the wait for it (`signal` ends the wait when the
+   * server closes); a sent issue is frozen: no wait, nothing queued.
    */
-  rebuild(week: string, signal: AbortSignal): Promise<{ flash: string; built: Promise<StoredIssue> | null }>;
+  rebuild(
+    week: string,
+    signal: AbortSignal,
+  ): Promise<{ flash: string; built: { replaces: string | null; wait: Promise<StoredIssue> } | null }>;
   /**
    * Who is listening and the setting that chooses the port, for the one line shown when the port
    * is taken. @defaultValue `{ what: 'dispatch preview', setting: 'PREVIEW_PORT' }`
@@ -191,10 +194,9 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
       if (req.method === 'POST' && sub === '/rebuild' && admitted.form) {
         let flash: string;
         try {
-          const replaces = (await store.getIssue(id))?.builtAt ?? null;
           const started = await options.rebuild(id, closing.signal);
           flash = started.flash;
-          if (started.built) watchRebuild(id, started.built, replaces);
+          if (started.built) watchRebuild(id, started.built.wait, started.built.replaces);
         } catch (error) {
           if (!isDispatchError(error)) throw error;
           flash = `${error.code}: ${error.message}`;
