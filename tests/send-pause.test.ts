@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../io/managed-redis.js';
 import { createSendLedger, type SendLedger } from '../io/send-ledger.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
-import type { Context } from '../jobs/context.js';
+import { resumeSend } from '../jobs/list-send.js';
 import { PAUSED_RECHECK_MS } from '../jobs/send.job.js';
 import type { Config } from '../src/config.js';
 import { testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
@@ -75,12 +75,6 @@ async function listSending(config: Config, count: number, rate = 0) {
   return { ctx, week, ledger, subscribers, emails };
 }
 
-/** What `--resume` does: sending again, and the batches waiting out their pause promoted. */
-async function resume(ctx: Context, ledger: SendLedger, week: string) {
-  await ledger.setStatus(week, 'sending');
-  for (const job of await ctx.queues.send.getDelayed()) if (job.id?.startsWith(`batch-${week}-`)) await job.promote();
-}
-
 const states = async (ledger: SendLedger, week: string) =>
   Object.values(await ledger.entries(week)).reduce<Record<string, number>>((counts, entry) => {
     counts[entry.state] = (counts[entry.state] ?? 0) + 1;
@@ -123,7 +117,7 @@ describe('a list send that pauses itself', () => {
       await worker.close();
       const good = { ...bad, SMTP_URL: `smtp://dispatch:right@127.0.0.1:${smtp.port}` };
       worker = await testWorker(redis.url, good);
-      await resume(ctx, ledger, week);
+      await resumeSend(ctx, week);
       expect((await ledger.get(week))?.pausedReason).toBeNull();
       await waitFor('the send done', async () => (await ledger.get(week))?.status === 'done');
       expect(await ledger.get(week)).toMatchObject({ sent: 60, failed: 0, skipped: 0, possibleDuplicates: 0 });
