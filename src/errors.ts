@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   E_SMTP_MESSAGE_REFUSED:
     'the SMTP server refused the sender or the message itself (a 5xx at MAIL FROM or DATA): the send pauses',
   E_SMTP_TLS: 'the TLS handshake with the SMTP server failed: the send pauses',
+  E_SEND_PAUSED: 'a list send that `dispatch send --wait` follows paused (by hand or by itself): the message says why',
   E_PORT_IN_USE: 'a port Dispatch wants to listen on is taken',
   E_PORT_INVALID: 'a port is not a whole number from 0 to 65535',
   E_TOO_MANY_RECIPIENTS: 'a test send names more addresses than TEST_SEND_MAX_RECIPIENTS',

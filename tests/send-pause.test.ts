@@ -7,7 +7,8 @@ import { createSubscriberStore } from '../io/subscriber-store.js';
 import { resumeSend } from '../jobs/list-send.js';
 import { PAUSED_RECHECK_MS } from '../jobs/send.job.js';
 import type { Config } from '../src/config.js';
-import { testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
+import { cliEnv, testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
+import { runCli } from './helpers/run-cli.js';
 import { seedList } from './helpers/seed-list.js';
 
 const redis = useTestRedis('send-pause');
@@ -123,6 +124,31 @@ describe('a list send that pauses itself', () => {
       expect(await ledger.get(week)).toMatchObject({ sent: 60, failed: 0, skipped: 0, possibleDuplicates: 0 });
       expect([...smtp.delivered.keys()].sort()).toEqual([...emails].sort());
       expect([...smtp.delivered.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await worker.close();
+      await ctx.close();
+      await smtp.close();
+    }
+  });
+
+  it('dispatch send --wait on a server refusing the login: one E_SEND_PAUSED line with the reason, exit 2, in seconds', async () => {
+    const smtp = await smtpServer();
+    const bad = testConfig({ SMTP_URL: `smtp://dispatch:wrong@127.0.0.1:${smtp.port}` });
+    const ctx = testContext(redis.url, bad);
+    const week = await seedList(ctx.redis, bad, 30, 'reader', NOW);
+    const worker = await testWorker(redis.url, bad);
+    try {
+      const started = Date.now();
+      const result = await runCli(['send', '--week', week, '--wait'], { env: cliEnv(redis.url, bad) });
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^dispatch: E_SEND_PAUSED: ${week}: paused, 0 sent, 0 failed, .*paused by itself: E_SMTP_AUTH: .*535.*npx dispatch send --resume ${week}`,
+        ),
+      );
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(smtp.delivered.size).toBe(0);
     } finally {
       await worker.close();
       await ctx.close();

@@ -77,6 +77,11 @@ export async function sendCommand(options: SendOptions): Promise<void> {
         process.stdout.write(`${describeSend(current)}\n`);
         return;
       }
+      // Nothing more goes out until someone resumes it: waiting on would wait for a person.
+      if (current.status === 'paused') {
+        bar.done();
+        throw new DispatchError('E_SEND_PAUSED', describeSend(current));
+      }
       await sleep(250);
     }
   } finally {
