@@ -179,7 +179,9 @@ program
     await previewCommand(options);
   });
 
-const subscribers = program.command('subscribers').description('the mailing list: import, list, remove');
+const subscribers = program
+  .command('subscribers')
+  .description('the mailing list: import, list, show, stats, export, remove');
 subscribers
   .command('import')
   .description('add or update subscribers from a CSV (with an email column) or JSON lines file')
@@ -197,6 +199,46 @@ subscribers
   .action(async (options: { json?: boolean }) => {
     const { listCommand } = await import('./commands/subscribers.js');
     await listCommand(options);
+  });
+subscribers
+  .command('show')
+  .description('one subscriber: status, consent record (how, when and from where they joined) and trail')
+  .argument('<email>')
+  .option('--json', 'print it as JSON')
+  .addHelpText('after', example('dispatch subscribers show ana@example.org'))
+  .action(async (email: string, options: { json?: boolean }) => {
+    const { showSubscriberCommand } = await import('./commands/subscribers.js');
+    await showSubscriberCommand(email, options);
+  });
+subscribers
+  .command('stats')
+  .description("how many subscribers have each status, and the latest issue's bounce and complaint rates")
+  .option('--json', 'print them as JSON')
+  .addHelpText('after', example('dispatch subscribers stats', 'dispatch subscribers stats --json'))
+  .action(async (options: { json?: boolean }) => {
+    const { statsCommand } = await import('./commands/subscribers.js');
+    await statsCommand(options);
+  });
+subscribers
+  .command('export')
+  .description('subscribers as CSV with their consent record (spreadsheet-safe)')
+  .addOption(
+    new Option('--status <status>', 'only subscribers with this status').choices([
+      'pending',
+      'active',
+      'unsubscribed',
+      'bounced',
+      'complained',
+    ]),
+  )
+  .option('--out <file>', 'write to this file instead of standard output')
+  .addHelpText(
+    'after',
+    example('dispatch subscribers export > list.csv', 'dispatch subscribers export --status active --out active.csv'),
+  )
+  .action(async (options: { status?: string; out?: string }) => {
+    const { exportCommand } = await import('./commands/subscribers.js');
+    await exportCommand(options);
   });
 subscribers
   .command('remove')
@@ -231,13 +273,33 @@ program
 
 program
   .command('serve')
-  .description('the public unsubscribe and preferences pages (behind the site, at PUBLIC_URL)')
+  .description('the public pages behind the site, at PUBLIC_URL: sign-up, confirm, unsubscribe and preferences')
   .option('--port <port>', 'port (default: the port of PUBLIC_URL, else 3001)')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .addHelpText('after', example('dispatch serve', 'dispatch serve --host 0.0.0.0 --port 8080'))
   .action(async (options: { port?: string; host?: string }) => {
     const { serveCommand } = await import('./commands/serve.js');
     await serveCommand(options);
+  });
+
+program
+  .command('form')
+  .description("print the HTML of a sign-up form for the site's article template (it posts to PUBLIC_URL/subscribe)")
+  .addHelpText('after', example('dispatch form > join-form.html'))
+  .action(async () => {
+    const { formCommand } = await import('./commands/form.js');
+    await formCommand();
+  });
+
+program
+  .command('bounces')
+  .description('receive bounce and complaint reports by SMTP (mail to BOUNCE_ADDRESS) and update readers, until Ctrl-C')
+  .option('--port <port>', 'port (default: BOUNCE_SMTP_PORT, 2526)')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .addHelpText('after', example('dispatch bounces', 'dispatch bounces --host 0.0.0.0 --port 25'))
+  .action(async (options: { port?: string; host?: string }) => {
+    const { bouncesCommand } = await import('./commands/bounces.js');
+    await bouncesCommand(options);
   });
 
 program

@@ -87,6 +87,7 @@ export function createMailer(smtpUrl: string, options: { pool?: boolean; dkim?: 
           html: { raw: base64Part('text/html; charset=utf-8', message.html) },
           messageId: message.messageId,
           headers: message.headers,
+          envelope: message.envelopeFrom ? { from: message.envelopeFrom, to: message.to } : undefined,
         });
         return {
           messageId: info.messageId,

@@ -65,6 +65,25 @@ export const batchPayload = z.object({
 });
 export type BatchPayload = z.infer<typeof batchPayload>;
 
+/**
+ * send (job name "signup-mail"): a sign-up's confirmation mail, or the welcome mail once confirmed.
+ * It carries no link: the job makes it from the reader's record when it runs, so a mail for a
+ * sign-up that was confirmed, expired or left meanwhile is not sent.
+ */
+export const signupMailPayload = z.object({
+  kind: z.enum(['confirm', 'welcome']),
+  email: z.string().refine((to) => normalizeAddress(to) === to, 'not a normalized email address'),
+});
+export type SignupMailPayload = z.infer<typeof signupMailPayload>;
+
+/** Queues a sign-up mail on the send queue (job name "signup-mail"). */
+export async function queueSignupMail(queues: Pick<Queues, 'send'>, payload: SignupMailPayload): Promise<void> {
+  await queues.send.add('signup-mail', signupMailPayload.parse(payload));
+}
+
+/** send (job name "expire-pending"), every few minutes: ends the sign-ups nobody confirmed in time. */
+export const EXPIRE_PENDING_EVERY_MS = 15 * 60_000;
+
 /** Retries with exponential backoff and jitter; failed jobs kept for inspection, completed ones trimmed. */
 export function defaultJobOptions(config: Config): DefaultJobOptions {
   return {

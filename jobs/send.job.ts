@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
 import { type Mailer, POOL_CONNECTIONS, type SentMessage } from '../io/mailer.js';
 import type { LedgerEntry, Mark, SendLedger } from '../io/send-ledger.js';
@@ -6,6 +5,7 @@ import type { Store, StoredIssue } from '../io/store.js';
 import type { SubscriberStore } from '../io/subscriber-store.js';
 import type { Config } from '../src/config.js';
 import { DispatchError, isDispatchError } from '../src/errors.js';
+import { messageToken } from '../src/links/mail-tags.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
 import { domainOf, toMessage } from '../src/newsletter/to-message.js';
 import { type SmtpScope, smtpScope } from '../src/smtp-failures.js';
@@ -76,11 +76,6 @@ export function slots(limit: number) {
       else free++;
     }
   };
-}
-
-/** The Message-ID token of (issue, recipient): the same on every try, so a resend is recognizable. */
-export function messageToken(week: string, email: string): string {
-  return `${week}.${createHash('sha256').update(email).digest('hex').slice(0, 20)}`;
 }
 
 /**
@@ -214,7 +209,7 @@ export function batchJob(deps: {
       try {
         sent = await inHand(() => {
           const message = toMessage(issue, recipientFor(email, name, config), config, {
-            token: messageToken(week, email),
+            token: messageToken(week, email, config.UNSUBSCRIBE_SECRET),
             unsubscribeMailto: mailto,
           });
           return deps.mailer().send(message);

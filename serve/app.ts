@@ -89,8 +89,13 @@ export function createServeApp(options: ServeOptions): Server {
       }
       if (req.method !== 'GET') return page(405, 'Not allowed', html`<h1>Not allowed</h1>`, res);
       const subscriber = await subscribers.get(email);
-      const status =
-        subscriber?.status === 'suppressed' ? 'unsubscribed' : subscriber ? 'subscribed' : 'not on the list';
+      const status = !subscriber
+        ? 'not on the list'
+        : subscriber.status === 'active'
+          ? 'subscribed'
+          : subscriber.status === 'pending'
+            ? 'waiting for confirmation'
+            : subscriber.status;
       return page(
         200,
         kind === 'unsubscribe' ? 'Unsubscribe' : 'Your preferences',

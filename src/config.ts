@@ -120,6 +120,39 @@ export const configSchema = z.object({
     .string()
     .min(16, 'must be at least 16 characters')
     .default('dispatch-development-secret-change-me'),
+  /**
+   * The envelope sender (Return-Path) of every message, where bounces and complaint reports go:
+   * each recipient gets its own signed address on it (VERP, `bounces+<tag>@domain`), read by
+   * `dispatch bounces`. @defaultValue bounces@ the domain of MAIL_FROM
+   */
+  BOUNCE_ADDRESS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9._-]{1,20}@[a-z0-9.-]+\.[a-z0-9-]+$/i, 'must be a plain address such as bounces@example.com, its local part at most 20 characters')
+      .optional(),
+  ),
+  /** The port `dispatch bounces` (and `npm start`) receives bounce and complaint mail on. @defaultValue 2526 */
+  BOUNCE_SMTP_PORT: port.default(2526),
+  /** Soft bounces (4.x.x, delayed) within BOUNCE_SOFT_WINDOW_DAYS that make a reader bounced. @defaultValue 3 */
+  BOUNCE_SOFT_LIMIT: positiveInt.default(3),
+  /** The window soft bounces are counted in, in days. @defaultValue 7 */
+  BOUNCE_SOFT_WINDOW_DAYS: positiveInt.default(7),
+  /**
+   * How long a confirmation link works, in hours; a sign-up not confirmed by then is removed
+   * (an address that had unsubscribed or bounced goes back to that). @defaultValue 48
+   */
+  SIGNUP_CONFIRM_HOURS: positiveInt.default(48),
+  /** Sign-up posts one IP address may make per hour before it gets 429. @defaultValue 10 */
+  SIGNUP_IP_PER_HOUR: positiveInt.default(10),
+  /** At most one confirmation mail per address in this many minutes, however often it signs up. @defaultValue 60 */
+  SIGNUP_MAIL_WINDOW_MINUTES: positiveInt.default(60),
+  /**
+   * `dispatch serve` is behind a reverse proxy that appends the client's address to
+   * X-Forwarded-For: the last address there is the reader's (for per-IP limits and the consent
+   * record). Leave false when readers reach serve directly, or anyone could pick their IP. @defaultValue false
+   */
+  TRUST_PROXY: booleanFlag.default(false),
   /** DKIM signing of every message, when all three are set: the signing domain, ... */
   DKIM_DOMAIN: z.preprocess(blankToUndefined, z.string().optional()),
   /** ... the selector (the DNS record is <selector>._domainkey.<domain>), ... */

@@ -51,7 +51,7 @@ describe('dispatch serve', () => {
       body: 'List-Unsubscribe=One-Click',
     });
     expect(response.status).toBe(200);
-    expect((await store.get('ana@example.org'))?.status).toBe('suppressed');
+    expect((await store.get('ana@example.org'))?.status).toBe('unsubscribed');
 
     const ben = unsubscribeToken('ben@example.org', SECRET);
     const multipart = await httpRequest(base, `/unsubscribe/${ben}`, {
@@ -60,7 +60,7 @@ describe('dispatch serve', () => {
       body: '--XyZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--XyZ--\r\n',
     });
     expect(multipart.status).toBe(200);
-    expect((await store.get('ben@example.org'))?.status).toBe('suppressed');
+    expect((await store.get('ben@example.org'))?.status).toBe('unsubscribed');
   });
 
   it("answers only to PUBLIC_URL's host, the bound address and the loopback names", async () => {

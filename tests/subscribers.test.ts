@@ -34,11 +34,11 @@ describe('dispatch subscribers', () => {
       expect(removed.stdout).toBe('removed ben@example.org\n');
       const third = await runCli(['subscribers', 'import', csv], { env });
       expect(third.stdout).toMatch(/^1 added, 1 updated, 1 duplicate\(s\) merged, 1 kept unsubscribed/);
-      expect((await store.get('ben@example.org'))?.status).toBe('suppressed');
+      expect((await store.get('ben@example.org'))?.status).toBe('unsubscribed');
 
       const list = await runCli(['subscribers', 'list'], { env });
       expect(list.stdout).toBe(
-        'ana@example.org\tAna\tactive\nben@example.org\tBen\tsuppressed\n1 active, 1 unsubscribed\n',
+        'ana@example.org\tAna\tactive\nben@example.org\tBen\tunsubscribed\n1 active, 1 unsubscribed\n',
       );
     } finally {
       await ctx.close();
@@ -74,7 +74,7 @@ describe('dispatch serve: unsubscribe', () => {
         body: 'List-Unsubscribe=One-Click',
       });
       expect(oneClick.status).toBe(200);
-      expect((await store.get('ana@example.org'))?.status).toBe('suppressed');
+      expect((await store.get('ana@example.org'))?.status).toBe('unsubscribed');
 
       const forged = unsubscribeToken('ben@example.org', 'another-secret-of-16-chars').replace(
         /^[^.]+/,

@@ -85,3 +85,18 @@ export async function removeCommand(address: string): Promise<void> {
     await ctx.close();
   }
 }
+
+/** `dispatch subscribers show <email>`. */
+export async function showSubscriberCommand(_address: string, _options: { json?: boolean }): Promise<void> {
+  throw new DispatchError('E_INTERNAL', 'subscribers show: being built');
+}
+
+/** `dispatch subscribers stats`. */
+export async function statsCommand(_options: { json?: boolean }): Promise<void> {
+  throw new DispatchError('E_INTERNAL', 'subscribers stats: being built');
+}
+
+/** `dispatch subscribers export`. */
+export async function exportCommand(_options: { status?: string; out?: string }): Promise<void> {
+  throw new DispatchError('E_INTERNAL', 'subscribers export: being built');
+}

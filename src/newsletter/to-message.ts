@@ -10,6 +10,11 @@ export interface OutgoingMessage {
   text: string;
   messageId: string;
   headers: Record<string, string>;
+  /**
+   * The envelope sender (SMTP MAIL FROM, the Return-Path the receiver records): the reader's own
+   * signed bounce address (VERP, see src/links/mail-tags.ts). Unset: the From address.
+   */
+  envelopeFrom?: string;
 }
 
 export interface MessageOptions {
