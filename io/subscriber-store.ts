@@ -268,7 +268,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'active' and status ~= 'pending' then return {0, 0, 0} end
 local now = tonumber(ARGV[1])
 redis.call('ZADD', KEYS[2], now, ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[3])))
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 local count = redis.call('ZCARD', KEYS[2])
 local length = -tonumber(ARGV[9])
