@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../io/listen.js';
 import { createSubscriberStore, type SubscriberStore } from '../io/subscriber-store.js';
-import { createServeApp, SERVE_BODY_BYTES } from '../serve/app.js';
+import { createServeApp, SERVE_BODY_BYTES, serveOptionsOn } from '../serve/app.js';
 import type { Config } from '../src/config.js';
 import { unsubscribeToken } from '../src/links/unsubscribe-token.js';
 import { httpRequest, rawExchange } from './helpers/http-request.js';
@@ -29,7 +29,7 @@ beforeAll(async () => {
     ['ana', 'ben', 'cy', 'dee'].map((n) => ({ email: `${n}@example.org`, name: n, fields: {} })),
     new Date(),
   );
-  server = createServeApp({ config, subscribers: store, host: '127.0.0.1', port: 0 });
+  server = createServeApp(serveOptionsOn(ctx, { host: '127.0.0.1', port: 0 }));
   port = (await listen(server, { host: '127.0.0.1', port: 0, what: 'test', setting: 'none' })).port;
   base = `http://127.0.0.1:${port}`;
 });
@@ -147,7 +147,9 @@ describe('dispatch serve and the default UNSUBSCRIBE_SECRET', () => {
     });
     const exited = new Promise<number | null>((done) => child.on('close', done));
     const url = await waitFor('dispatch serve to listen', async () =>
-      /unsubscribe pages on (http:\/\/127\.0\.0\.1:(\d+))/.exec(stdout),
+      /sign-up page on (http:\/\/127\.0\.0\.1:(\d+))\/subscribe \(readers reach it at https:\/\/news\.example\.org\/subscribe\)/.exec(
+        stdout,
+      ),
     );
     expect(url?.[2], stdout).not.toBe('0');
     const answer = await httpRequest(url?.[1] ?? '', '/unsubscribe/not.valid');

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSubscriberStore } from '../io/subscriber-store.js';
-import { createServeApp } from '../serve/app.js';
+import { createServeApp, serveOptionsOn } from '../serve/app.js';
 import { unsubscribeToken } from '../src/links/unsubscribe-token.js';
 import { testConfig, testContext, useTestRedis } from './helpers/queue-harness.js';
 import { runCli } from './helpers/run-cli.js';
@@ -38,7 +38,7 @@ describe('dispatch subscribers', () => {
 
       const list = await runCli(['subscribers', 'list'], { env });
       expect(list.stdout).toBe(
-        'ana@example.org\tAna\tactive\nben@example.org\tBen\tunsubscribed\n1 active, 1 unsubscribed\n',
+        'ana@example.org\tAna\tactive\nben@example.org\tBen\tunsubscribed\n1 active, 0 pending, 1 unsubscribed, 0 bounced, 0 complained\n',
       );
     } finally {
       await ctx.close();
@@ -58,7 +58,7 @@ describe('dispatch serve: unsubscribe', () => {
       ],
       new Date(),
     );
-    const server = createServeApp({ config, subscribers: store, host: '127.0.0.1', port: 0 });
+    const server = createServeApp(serveOptionsOn(ctx, { host: '127.0.0.1', port: 0 }));
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
