@@ -55,6 +55,9 @@ export const CPU_TASKS = {
       return { rendered: await renderIssue(issue, templates, render), articleCount: issue.articleCount };
     };
   },
+
+  /** send (job "signup-mail"): a sign-up's confirmation or welcome mail, rendered (MJML loads here). */
+  renderSignupMail: async () => (await import('../src/signup/render-signup-mail.js')).renderSignupMail,
 } satisfies Record<string, CpuTaskLoader>;
 
 /** Loads a task's code and returns the function that does the work. */

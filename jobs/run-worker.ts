@@ -16,9 +16,17 @@ import { feedsJob, marksFeedItems } from './feeds.job.js';
 import { ingestJob } from './ingest.job.js';
 import { toJobError } from './job-error.js';
 import { newsletterJob } from './newsletter.job.js';
-import { closeQueues, createQueues, QUEUE_NAMES, type QueueName, queuePrefix } from './queues.js';
+import {
+  closeQueues,
+  createQueues,
+  EXPIRE_PENDING_EVERY_MS,
+  QUEUE_NAMES,
+  type QueueName,
+  queuePrefix,
+} from './queues.js';
 import { delayForRetryAfter } from './retry-after.js';
 import { batchJob, sendJob } from './send.job.js';
+import { expirePendingJob, signupMailJob } from './signup-mail.job.js';
 import { socialJob } from './social.job.js';
 
 /** A worker idle this long while its queue has waiting jobs is replaced. */
@@ -187,17 +195,23 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     mailer ??= createMailer(config.SMTP_URL, { dkim: config });
     return mailer;
   };
+  const ledger = createSendLedger(data, config.REDIS_PREFIX);
+  const subscribers = createSubscriberStore(data, config.REDIS_PREFIX);
   const processors: Record<QueueName, Processor> = {
     send: byName({
       send: sendJob({ store, config, mailer: getMailer }),
-      batch: batchJob({
+      batch: batchJob({ store, ledger, subscribers, config, mailer: getMailer, now }),
+      'signup-mail': signupMailJob({
         store,
-        ledger: createSendLedger(data, config.REDIS_PREFIX),
-        subscribers: createSubscriberStore(data, config.REDIS_PREFIX),
+        ledger,
+        subscribers,
         config,
         mailer: getMailer,
+        templatesDir: options.templatesDir,
         now,
+        cpu,
       }),
+      'expire-pending': expirePendingJob({ subscribers, now }),
     }),
     ingest: marksFeedItems(store, ingestJob({ store, queues, config, cpu })),
     social: socialJob({ store, config, now, cpu }),
@@ -304,6 +318,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       'weekly-newsletter',
       { pattern: config.NEWSLETTER_CRON, tz: config.TZ },
       { name: 'newsletter', data: {} },
+    );
+  }
+  if (names.includes('send')) {
+    // Every worker of the send queue upserts the same scheduler: one job per period, whoever takes
+    // it. The slots are fixed multiples of the period (BullMQ's `offset`, a millisecond past each
+    // slot, is what aligns them; without it the first job would run at once), so a starting worker
+    // adds no run of its own and every worker agrees on when the next one is.
+    await queues.send.upsertJobScheduler(
+      'expire-pending',
+      { every: EXPIRE_PENDING_EVERY_MS, offset: 1 },
+      { name: 'expire-pending', data: {} },
     );
   }
   if (names.includes('feeds')) {

@@ -7,6 +7,7 @@ import {
   messageToken,
   readMessageId,
   readVerpAddress,
+  signupMessageToken,
   subscriberId,
   verpAddress,
 } from '../src/links/mail-tags.js';
@@ -211,6 +212,18 @@ describe('signed tags', () => {
     const verp = verpAddress('bounces@x.org', { id: subscriberId('ana@example.org'), week: '2026-W48' }, secret);
     expect(readMessageId(`<${verp.slice(8)}>`, secret)).toBeNull();
     expect(readMessageId('<2026-W48.test.0123456789abcdef@news.example.com>', secret)).toBeNull();
+  });
+
+  it("a sign-up mail's Message-ID names its reader with no week, and each one is its own", () => {
+    const a = signupMessageToken('ana@example.org', '0a1b', secret);
+    const b = signupMessageToken('ana@example.org', '0a1c', secret);
+    expect(a).not.toBe(b);
+    expect(readMessageId(`<${a}@news.example.com>`, secret)).toEqual({
+      id: subscriberId('ana@example.org'),
+      week: null,
+    });
+    expect(readMessageId(`<${a.replace(/^s\./, '2026-w48.')}@news.example.com>`, secret)).toBeNull();
+    expect(() => signupMessageToken('ana@example.org', 'not-hex', secret)).toThrow(TypeError);
   });
 
   it('a confirmation token carries its claim, expires, and cannot be altered', () => {

@@ -35,9 +35,11 @@ const WEEK = /^\d{4}-W\d{2}$/;
 /** The week as a tag carries it: lowercase ("2026-w48"), or "s" for a sign-up mail. */
 const weekPart = (week: string | null) => (week ? week.toLowerCase() : 's');
 const TAG = /^(\d{4}-w\d{2}|s)\.([0-9a-f]{16})\.([0-9a-f]{12})$/;
+/** What makes each sign-up mail's Message-ID its own (see {@link signupMessageToken}); not signed. */
+const UNIQUE_SUFFIX = /-[0-9a-f]{1,32}$/;
 
 function readTag(tag: string, purpose: string, secret: string): MailTag | null {
-  const match = TAG.exec(tag.toLowerCase());
+  const match = TAG.exec(tag.toLowerCase().replace(purpose === 'message' ? UNIQUE_SUFFIX : /$^/, ''));
   if (!match) return null;
   const [, week, id, signature] = match as unknown as [string, string, string, string];
   if (!same(signature, sign(purpose, `${week}.${id}`, secret))) return null;
@@ -81,6 +83,16 @@ export function readVerpAddress(address: string, bounceAddress: string, secret: 
 export function messageToken(week: string, email: string, secret: string): string {
   if (!WEEK.test(week)) throw new TypeError(`not an ISO week: ${week}`);
   return makeTag({ id: subscriberId(email), week }, 'message', secret);
+}
+
+/**
+ * The left-hand side of a sign-up mail's Message-ID (confirmation, welcome): signed for the reader
+ * like a list message's, with no week, and made unique by `unique` (hex), as two mails to one
+ * reader must not share a Message-ID.
+ */
+export function signupMessageToken(email: string, unique: string, secret: string): string {
+  if (!/^[0-9a-f]{1,32}$/.test(unique)) throw new TypeError('unique must be 1 to 32 hex digits');
+  return `${makeTag({ id: subscriberId(email), week: null }, 'message', secret)}-${unique}`;
 }
 
 /** The tag of a Message-ID (`<token@domain>` or bare) made from {@link messageToken}; null otherwise. */
