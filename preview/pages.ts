@@ -3,6 +3,7 @@ import type { MailboxMessage } from '../io/mailbox.js';
 import type { SendRecord } from '../io/send-ledger.js';
 import type { StoredIssue, StoredSocial } from '../io/store.js';
 import { describeSend } from '../jobs/describe-send.js';
+import { describeCounts, type ListHealth, percent } from '../jobs/list-health.js';
 import type { Article } from '../src/ingest/article.js';
 import type { Check } from '../src/newsletter/check-message.js';
 import type { OutgoingMessage } from '../src/newsletter/to-message.js';
@@ -23,6 +24,7 @@ pre{white-space:pre-wrap;word-break:break-word;background:#fafafa;border:1px sol
 table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e2e2dc;text-align:left;vertical-align:top}
 .flash{background:#e8f1fd;padding:8px 12px;border-radius:4px}
 .notice{background:#fff4d6;border:1px solid #c98a00;padding:8px 12px;border-radius:4px}.notice form{display:inline;margin-left:8px}
+.health{background:#fff;padding:10px 16px;border-radius:6px;display:inline-block}.health.bad{border:1px solid #b3261e;color:inherit}.health p{margin:4px 0}
 .post{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0;background:#fff}
 #checks small{word-break:break-all}.cols>section:last-child{min-width:0}`;
 
@@ -75,10 +77,28 @@ export function layout(title: string, body: Raw, options: { liveReload?: LiveRel
 <main>${body}</main></body></html>`.value;
 }
 
-export function indexPage(issues: string[], articles: Article[]): string {
+/**
+ * The list's health, compact: readers per status, the current issue's bounce and complaint rates,
+ * and a warning when one is over its line. Absent when the preview was started without it.
+ */
+export function listHealthPanel(health: ListHealth | null | undefined): Raw | string {
+  if (!health) return '';
+  const { issue } = health;
+  return html`<section id="list-health" class="health${health.warning ? ' bad' : ''}" aria-label="List health">
+<p><strong>List</strong> · ${describeCounts(health.counts)}</p>
+${
+  issue
+    ? html`<p id="issue-health">${issue.week} (${issue.which === 'this week' ? 'this week' : 'latest send'}): ${issue.delivered} delivered ·
+bounced ${issue.bounced} (<span id="bounce-rate">${percent(issue.bounceRate)}</span>) · complained ${issue.complained} (<span id="complaint-rate">${percent(issue.complaintRate)}</span>)</p>`
+    : html`<p id="issue-health">No issue sent to the list yet.</p>`
+}
+${health.warnings.map((w) => html`<p class="bad">⚠ ${w}</p>`)}</section>`;
+}
+
+export function indexPage(issues: string[], articles: Article[], health?: ListHealth | null): string {
   return layout(
     'Issues and articles',
-    html`<h1>Issues</h1>
+    html`${listHealthPanel(health)}<h1>Issues</h1>
 ${issues.length ? html`<ul>${issues.map((w) => html`<li><a href="/issues/${w}">${w}</a></li>`)}</ul>` : html`<p>No issue built yet: run <code>npx dispatch worker</code> and <code>npx dispatch enqueue examples/</code>, or <code>npm start</code>.</p>`}
 <h1>Articles</h1>
 <table><tr><th>Published</th><th>Title</th><th>Words</th></tr>

@@ -7,6 +7,7 @@ import { loadSampleRecipient } from '../io/sample-recipient.js';
 import type { SendLedger } from '../io/send-ledger.js';
 import type { Store, StoredIssue } from '../io/store.js';
 import { isUpToDate } from '../jobs/issue-operations.js';
+import type { ListHealth } from '../jobs/list-health.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Config } from '../src/config.js';
 import { isDispatchError } from '../src/errors.js';
@@ -47,6 +48,11 @@ export interface PreviewOptions {
     week: string,
     signal: AbortSignal,
   ): Promise<{ flash: string; built: { replaces: string | null; wait: Promise<StoredIssue> } | null }>;
+  /**
+   * The list's health (jobs/list-health.ts), shown on the index page; without it the page shows
+   * no list panel.
+   */
+  listHealth?: () => Promise<ListHealth>;
   /**
    * Who is listening and the setting that chooses the port, for the one line shown when the port
    * is taken. @defaultValue `{ what: 'dispatch preview', setting: 'PREVIEW_PORT' }`
@@ -157,7 +163,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     if (req.method === 'GET' && path === '/') {
       const weeks = await store.listIssues();
       const articles = (await store.articlesBetween(new Date(0), new Date(8.64e15))).reverse().slice(0, 100);
-      return send(res, 200, indexPage(weeks, articles));
+      return send(res, 200, indexPage(weeks, articles, await options.listHealth?.()));
     }
     if (req.method === 'GET' && path === '/events') {
       res.writeHead(200, {

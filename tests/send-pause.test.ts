@@ -208,6 +208,8 @@ describe('a list send that pauses itself', () => {
       const bounced = await subscribers.get(refused);
       expect(bounced).toMatchObject({ status: 'bounced', bounceReason: expect.stringContaining('550 5.1.1') });
       expect(bounced?.bouncedAt).toBeTruthy();
+      // A hard bounce of this issue, counted once against it (the list's health reads it).
+      expect(await subscribers.issueEvents(week)).toEqual({ bounced: 1, softBounced: 0, complained: 0 });
       const active = await subscribers.activeEmails();
       expect(active).toHaveLength(59);
       expect(active).not.toContain(refused);

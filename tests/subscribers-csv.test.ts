@@ -214,7 +214,7 @@ describe('dispatch subscribers list', () => {
     expect(result.code, result.stderr).toBe(0);
     const rows = result.stdout.trimEnd().split('\n');
     expect(rows).toHaveLength(names.length + 2);
-    expect(rows.at(-1)).toBe(`${names.length + 1} active, 0 unsubscribed`);
+    expect(rows.at(-1)).toBe(`${names.length + 1} active, 0 pending, 0 unsubscribed, 0 bounced, 0 complained`);
     for (const row of rows.slice(0, -1)) expect(row.split('\t'), row).toHaveLength(3);
     expect(rows.slice(0, names.length).map((r) => r.split('\t')[1])).toEqual(names.map(([, , shown]) => shown));
     expect(rows[names.length]).toBe("'=cmd@example.org\tDee\tactive");

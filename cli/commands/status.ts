@@ -1,5 +1,7 @@
 import { createSendLedger, type SendRecord } from '../../io/send-ledger.js';
+import { createSubscriberStore } from '../../io/subscriber-store.js';
 import { describeSend } from '../../jobs/describe-send.js';
+import { describeListHealth, type ListHealth, listHealth } from '../../jobs/list-health.js';
 import { JOB_STATES, type QueueReport, queueReport } from '../../jobs/queue-report.js';
 import { terminalSafe, terminalSafeJson } from '../../src/text/terminal-safe.js';
 import { openContext } from '../context.js';
@@ -8,19 +10,26 @@ export interface StatusReport extends QueueReport {
   redis: string;
   store: { articles: number; issues: string[] };
   sends: SendRecord[];
+  /** Readers per status, and the current issue's bounce and complaint rates. */
+  list: ListHealth;
 }
 
-/** `dispatch status`: jobs per queue and state, the next scheduled runs, the latest failures. */
+/**
+ * `dispatch status`: jobs per queue and state, the next scheduled runs, the latest failures, the
+ * sends and the list's health.
+ */
 export async function statusCommand(options: { json?: boolean }): Promise<void> {
   const ctx = await openContext();
   try {
+    const ledger = createSendLedger(ctx.redis, ctx.config.REDIS_PREFIX);
+    const subscribers = createSubscriberStore(ctx.redis, ctx.config.REDIS_PREFIX);
     const report: StatusReport = {
       redis: ctx.redisUrl,
       ...(await queueReport(ctx.queues)),
       store: { articles: await ctx.store.countArticles(), issues: await ctx.store.listIssues() },
       sends: [],
+      list: await listHealth({ subscribers, ledger, config: ctx.config }, new Date()),
     };
-    const ledger = createSendLedger(ctx.redis, ctx.config.REDIS_PREFIX);
     for (const week of await ledger.list()) {
       const record = await ledger.get(week);
       if (record) report.sends.push(record);
@@ -55,6 +64,8 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
     lines.push('', 'Sends:');
     if (report.sends.length === 0) lines.push('  none');
     for (const record of report.sends) lines.push(`  ${terminalSafe(describeSend(record))}`);
+    lines.push('', 'List:');
+    for (const line of describeListHealth(report.list)) lines.push(`  ${terminalSafe(line)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await ctx.close();

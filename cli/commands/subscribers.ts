@@ -1,6 +1,17 @@
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { createSubscriberStore } from '../../io/subscriber-store.js';
+import type { Writable } from 'node:stream';
+import { createSendLedger } from '../../io/send-ledger.js';
+import {
+  createSubscriberStore,
+  SUBSCRIBER_STATUSES,
+  type Subscriber,
+  type SubscriberStatus,
+} from '../../io/subscriber-store.js';
+import { describeCounts, describeListHealth, listHealth } from '../../jobs/list-health.js';
 import { DispatchError } from '../../src/errors.js';
 import { decodeInput } from '../../src/ingest/decode-input.js';
 import { normalizeAddress } from '../../src/subscribers/normalize-address.js';
@@ -63,9 +74,12 @@ export async function listCommand(options: { json?: boolean }): Promise<void> {
     if (options.json) process.stdout.write(`${terminalSafeJson(all)}\n`);
     else {
       for (const s of all) process.stdout.write(`${subscriberRow([s.email, s.name ?? '', s.status])}\n`);
-      process.stdout.write(
-        `${all.filter((s) => s.status === 'active').length} active, ${all.filter((s) => s.status !== 'active').length} unsubscribed\n`,
-      );
+      const counts = Object.fromEntries(SUBSCRIBER_STATUSES.map((status) => [status, 0])) as Record<
+        SubscriberStatus,
+        number
+      >;
+      for (const subscriber of all) counts[subscriber.status]++;
+      process.stdout.write(`${describeCounts(counts)}\n`);
     }
   } finally {
     await ctx.close();
@@ -86,17 +100,173 @@ export async function removeCommand(address: string): Promise<void> {
   }
 }
 
-/** `dispatch subscribers show <email>`. */
-export async function showSubscriberCommand(_address: string, _options: { json?: boolean }): Promise<void> {
-  throw new DispatchError('E_INTERNAL', 'subscribers show: being built');
+/** The address a command names, checked as every address Dispatch takes is. */
+function addressArgument(address: string): string {
+  const email = normalizeAddress(address);
+  if (!email) throw new DispatchError('E_INPUT_FORMAT', `not an email address: "${address.slice(0, 80)}"`);
+  return email;
 }
 
-/** `dispatch subscribers stats`. */
-export async function statsCommand(_options: { json?: boolean }): Promise<void> {
-  throw new DispatchError('E_INTERNAL', 'subscribers stats: being built');
+/** "2026-11-27T09:00:00.000Z (reason)", or "-" when it never happened. */
+const when = (at: string | null, reason?: string | null) => (at ? `${at}${reason ? ` (${reason})` : ''}` : '-');
+
+/**
+ * `dispatch subscribers show <email>`: the status, the consent record and the trail. Every value
+ * came from outside at some point (a form, a file, a bounce report): each is shown on one line
+ * with its controls as escapes, so none can drive the terminal or forge a line of its own.
+ */
+export async function showSubscriberCommand(address: string, options: { json?: boolean }): Promise<void> {
+  const email = addressArgument(address);
+  const ctx = await openContext();
+  try {
+    const store = createSubscriberStore(ctx.redis, ctx.config.REDIS_PREFIX);
+    const subscriber = await store.get(email);
+    if (!subscriber) throw new DispatchError('E_NOT_FOUND', `no subscriber ${email}`);
+    const trail = await store.trail(email);
+    if (options.json) {
+      process.stdout.write(`${terminalSafeJson({ ...subscriber, trail })}\n`);
+      return;
+    }
+    const rows: [string, string][] = [
+      ['status', subscriber.status],
+      ['name', subscriber.name ?? '-'],
+      ['added', subscriber.subscribedAt || '-'],
+      ['source', subscriber.source ?? '-'],
+      ['signed up', when(subscriber.signupAt)],
+      ['sign-up IP', subscriber.signupIp ?? '-'],
+      ['user agent', subscriber.signupUserAgent ?? '-'],
+      ['confirmed', when(subscriber.confirmedAt)],
+      ['pending until', when(subscriber.pendingUntil)],
+      ['unsubscribed', when(subscriber.unsubscribedAt)],
+      ['bounced', when(subscriber.bouncedAt, subscriber.bounceReason)],
+      ['complained', when(subscriber.complainedAt, subscriber.complaintReason)],
+      ...Object.entries(subscriber.fields).map(([name, value]): [string, string] => [`field ${name}`, value]),
+    ];
+    const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+    const lines = [terminalSafe(subscriber.email)];
+    for (const [label, value] of rows) lines.push(`  ${terminalSafe(label).padEnd(width)}${terminalSafe(value)}`);
+    lines.push('Trail:');
+    if (trail.length === 0) lines.push('  none');
+    for (const event of trail) {
+      lines.push(`  ${terminalSafe(`${event.at} ${event.event}${event.detail ? `: ${event.detail}` : ''}`)}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await ctx.close();
+  }
 }
 
-/** `dispatch subscribers export`. */
-export async function exportCommand(_options: { status?: string; out?: string }): Promise<void> {
-  throw new DispatchError('E_INTERNAL', 'subscribers export: being built');
+/** `dispatch subscribers stats`: readers per status, and this week's (or the latest) issue's bounce and complaint rates. */
+export async function statsCommand(options: { json?: boolean }): Promise<void> {
+  const ctx = await openContext();
+  try {
+    const health = await listHealth(
+      {
+        subscribers: createSubscriberStore(ctx.redis, ctx.config.REDIS_PREFIX),
+        ledger: createSendLedger(ctx.redis, ctx.config.REDIS_PREFIX),
+        config: ctx.config,
+      },
+      new Date(),
+    );
+    if (options.json) process.stdout.write(`${terminalSafeJson(health)}\n`);
+    else
+      process.stdout.write(
+        `${describeListHealth(health)
+          .map((line) => terminalSafe(line))
+          .join('\n')}\n`,
+      );
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The export's columns, in order, and what each holds. */
+const EXPORT_COLUMNS: readonly [string, (s: Subscriber) => string | null][] = [
+  ['email', (s) => s.email],
+  ['name', (s) => s.name],
+  ['status', (s) => s.status],
+  ['source', (s) => s.source],
+  ['signup_at', (s) => s.signupAt],
+  ['signup_ip', (s) => s.signupIp],
+  ['signup_user_agent', (s) => s.signupUserAgent],
+  ['confirmed_at', (s) => s.confirmedAt],
+  ['unsubscribed_at', (s) => s.unsubscribedAt],
+  ['bounced_at', (s) => s.bouncedAt],
+  ['bounce_reason', (s) => s.bounceReason],
+  ['complained_at', (s) => s.complainedAt],
+  ['complaint_reason', (s) => s.complaintReason],
+];
+
+/**
+ * One CSV cell (RFC 4180): quoted when it holds a quote, a comma or a line break, quotes doubled.
+ * Never a formula: the export is made to be opened in a spreadsheet.
+ */
+function csvCell(value: string | null): string {
+  const cell = spreadsheetSafe(value ?? '');
+  return /[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+}
+
+/** RFC 4180 ends every record with CRLF. */
+const csvRow = (cells: readonly (string | null)[]) => `${cells.map(csvCell).join(',')}\r\n`;
+
+/** Rows written per chunk: a list of 100,000 is never one string. */
+const EXPORT_CHUNK = 1000;
+
+async function writeChunks(out: Writable, rows: Subscriber[]): Promise<void> {
+  if (!out.write(csvRow(EXPORT_COLUMNS.map(([name]) => name)))) await once(out, 'drain');
+  for (let from = 0; from < rows.length; from += EXPORT_CHUNK) {
+    let chunk = '';
+    for (const s of rows.slice(from, from + EXPORT_CHUNK)) chunk += csvRow(EXPORT_COLUMNS.map(([, value]) => value(s)));
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+}
+
+/**
+ * `dispatch subscribers export [--status S] [--out file]`: CSV with the consent record. A file is
+ * written beside its place and renamed into it when complete, so a failed export leaves no half
+ * a list; it is readable by its owner only, as it holds readers' addresses and IPs.
+ */
+export async function exportCommand(options: { status?: string; out?: string }): Promise<void> {
+  const status = options.status;
+  if (status !== undefined && !SUBSCRIBER_STATUSES.some((s) => s === status)) {
+    throw new DispatchError(
+      'E_INPUT_FORMAT',
+      `--status must be one of ${SUBSCRIBER_STATUSES.join(', ')} (got "${status.slice(0, 40)}")`,
+    );
+  }
+  const ctx = await openContext();
+  try {
+    const all = await createSubscriberStore(ctx.redis, ctx.config.REDIS_PREFIX).list();
+    const rows = status ? all.filter((s) => s.status === status) : all;
+    if (!options.out) {
+      await writeChunks(process.stdout, rows);
+      return;
+    }
+    const target = options.out;
+    const partial = `${target}.${randomBytes(4).toString('hex')}.partial`;
+    const cannotWrite = (cause: unknown) =>
+      new DispatchError(
+        'E_INPUT_NOT_FOUND',
+        `cannot write ${target}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
+        { cause },
+      );
+    const file = createWriteStream(partial, { mode: 0o600 });
+    try {
+      // An error (no such folder, no permission, disk full) fails the export, not the process.
+      const failed = once(file, 'error').then(([error]) => Promise.reject(error));
+      failed.catch(() => {});
+      await Promise.race([once(file, 'open'), failed]);
+      await Promise.race([writeChunks(file, rows), failed]);
+      file.end();
+      await Promise.race([once(file, 'finish'), failed]);
+      await rename(partial, target);
+    } catch (cause) {
+      file.destroy();
+      await rm(partial, { force: true });
+      throw cannotWrite(cause);
+    }
+    process.stdout.write(`wrote ${rows.length} subscriber(s) to ${terminalSafe(target)}\n`);
+  } finally {
+    await ctx.close();
+  }
 }
