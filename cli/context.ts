@@ -6,11 +6,15 @@ import { type Context, contextOn } from '../jobs/context.js';
 export type CommandContext = Context;
 export { contextOn };
 
-/** What a command that needs Redis opens: the configuration, the (managed) Redis, the store and the queues. */
-export async function openContext(): Promise<CommandContext> {
+/**
+ * What a command that needs Redis opens: the configuration, the (managed) Redis, the store and the
+ * queues. Either way a Redis that is not there at the start is one E_REDIS_UNAVAILABLE line;
+ * `role: 'server'` (a command that serves until stopped) then reconnects after any later outage.
+ */
+export async function openContext(options: { role?: 'command' | 'server' } = {}): Promise<CommandContext> {
   const config = loadEnvironment();
   const { url } = await ensureRedis(config);
-  const redis = connectRedis(url, 'command');
+  const redis = connectRedis(url, options.role ?? 'command');
   await ensureConnected(redis, url);
   return contextOn(redis, url, config);
 }

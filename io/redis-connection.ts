@@ -20,16 +20,23 @@ function workerRetryDelay(attempt: number): number {
  * A Redis connection. Workers (`role: 'worker'`) wait for Redis for as long as it takes, as
  * BullMQ requires (`maxRetriesPerRequest: null`), trying again at most RECONNECT_MAX_MS apart (the
  * copies BullMQ makes of a connection keep its options); commands (`role: 'command'`) fail fast
- * with E_REDIS_UNAVAILABLE so a person at a terminal is not left waiting.
+ * with E_REDIS_UNAVAILABLE so a person at a terminal is not left waiting; servers (`role: 'server'`)
+ * fail each request fast too but never stop reconnecting.
  */
-export function connectRedis(url: string, role: 'worker' | 'command', onError?: (error: Error) => void): Redis {
+export function connectRedis(
+  url: string,
+  role: 'worker' | 'command' | 'server',
+  onError?: (error: Error) => void,
+): Redis {
   const redis =
     role === 'worker'
       ? new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: workerRetryDelay })
       : new Redis(url, {
           maxRetriesPerRequest: 1,
           connectTimeout: 3000,
-          retryStrategy: (attempt) => (attempt > 3 ? null : 200 * attempt),
+          // A long-running server (`dispatch serve`) reconnects for as long as it takes, and each
+          // request meanwhile fails fast (a 500 page), instead of giving up for good after a Redis restart.
+          retryStrategy: role === 'server' ? workerRetryDelay : (attempt) => (attempt > 3 ? null : 200 * attempt),
           lazyConnect: true,
         });
   // ioredis reconnects by itself; without a listener each failed attempt would print a stack.

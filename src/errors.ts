@@ -40,7 +40,8 @@ export const ERROR_CODES = {
   E_PORT_IN_USE: 'a port Dispatch wants to listen on is taken',
   E_PORT_INVALID: 'a port is not a whole number from 0 to 65535',
   E_TOO_MANY_RECIPIENTS: 'a test send names more addresses than TEST_SEND_MAX_RECIPIENTS',
-  E_SECRET_DEFAULT: 'UNSUBSCRIBE_SECRET is the public development default while PUBLIC_URL or SMTP_URL is not local',
+  E_SECRET_DEFAULT:
+    'UNSUBSCRIBE_SECRET is the public development default while PUBLIC_URL or SMTP_URL is not local, or `dispatch bounces` listens beyond this machine',
   E_IMPORT_REJECTED: 'a subscriber import rejected every row',
   E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',
   E_REDIS_START: 'the managed redis-server did not start',

@@ -18,7 +18,7 @@ export async function serveCommand(options: { port?: string; host?: string }): P
   );
   const host = options.host ?? '127.0.0.1';
 
-  const ctx = await openContext();
+  const ctx = await openContext({ role: 'server' });
   try {
     const serve = await startServe(ctx, {
       host,
