@@ -3,19 +3,24 @@ import type { ListenAs } from '../io/listen.js';
 import { mailboxDir } from '../io/mailbox.js';
 import { PROJECT_ROOT } from '../io/paths.js';
 import { createSendLedger } from '../io/send-ledger.js';
+import { createSubscriberStore } from '../io/subscriber-store.js';
 import type { Context } from '../jobs/context.js';
 import { ensureIssue, parseAddresses, queueRebuild, queueTestSends } from '../jobs/issue-operations.js';
+import { listHealth } from '../jobs/list-health.js';
 import type { Config } from '../src/config.js';
 import { startPreview } from './server.js';
 
 /** Starts the preview server on a context: what `dispatch preview` and `npm start` run. */
 export async function previewOn(ctx: Context, config: Config, host: string, port: number, listenAs?: ListenAs) {
   const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
+  const sends = createSendLedger(ctx.redis, config.REDIS_PREFIX);
+  const subscribers = createSubscriberStore(ctx.redis, config.REDIS_PREFIX);
   return await startPreview({
     config,
     store: ctx.store,
     queues: ctx.queues,
-    sends: createSendLedger(ctx.redis, config.REDIS_PREFIX),
+    sends,
+    listHealth: () => listHealth({ subscribers, ledger: sends, config }, new Date()),
     templatesDir,
     mailboxDir: mailboxDir(config.DATA_DIR),
     host,

@@ -129,7 +129,10 @@ export const configSchema = z.object({
     blankToUndefined,
     z
       .string()
-      .regex(/^[a-z0-9._-]{1,20}@[a-z0-9.-]+\.[a-z0-9-]+$/i, 'must be a plain address such as bounces@example.com, its local part at most 20 characters')
+      .regex(
+        /^[a-z0-9._-]{1,20}@[a-z0-9.-]+\.[a-z0-9-]+$/i,
+        'must be a plain address such as bounces@example.com, its local part at most 20 characters',
+      )
       .optional(),
   ),
   /** The port `dispatch bounces` (and `npm start`) receives bounce and complaint mail on. @defaultValue 2526 */

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   E_TOO_MANY_RECIPIENTS: 'a test send names more addresses than TEST_SEND_MAX_RECIPIENTS',
   E_SECRET_DEFAULT:
     'UNSUBSCRIBE_SECRET is the public development default while PUBLIC_URL or SMTP_URL is not local, or `dispatch bounces` listens beyond this machine',
+  E_OUTPUT_WRITE: 'an output file (`--out`) cannot be written',
   E_IMPORT_REJECTED: 'a subscriber import rejected every row',
   E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',
   E_REDIS_START: 'the managed redis-server did not start',

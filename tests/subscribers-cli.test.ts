@@ -231,6 +231,6 @@ describe('dispatch subscribers export', () => {
     const out = join(redis.tmp, 'no-such-folder', 'list.csv');
     const unwritable = await cli('export', '--out', out);
     expect(unwritable.code).toBe(2);
-    expect(unwritable.stderr).toBe(`dispatch: E_INPUT_NOT_FOUND: cannot write ${out}: ENOENT\n`);
+    expect(unwritable.stderr).toBe(`dispatch: E_OUTPUT_WRITE: cannot write ${out}: ENOENT\n`);
   });
 });

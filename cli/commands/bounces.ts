@@ -1,10 +1,10 @@
-import { bounceSecretProblem, startBounceServer } from '../../serve/bounce-server.js';
 import { hostPort, parsePort } from '../../io/listen.js';
 import { loadEnvironment } from '../../io/load-environment.js';
 import { createLogger } from '../../io/logger.js';
 import { ensureRedis } from '../../io/managed-redis.js';
 import { connectRedis, ensureConnected } from '../../io/redis-connection.js';
 import { createSubscriberStore } from '../../io/subscriber-store.js';
+import { bounceSecretProblem, startBounceServer } from '../../serve/bounce-server.js';
 import { DispatchError } from '../../src/errors.js';
 
 /** `dispatch bounces`: receives bounce and complaint reports for BOUNCE_ADDRESS by SMTP until Ctrl-C. */

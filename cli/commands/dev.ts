@@ -3,10 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../io/logger.js';
 import { type MailboxServer, mailboxDir, startMailbox } from '../../io/mailbox.js';
 import { PROJECT_ROOT } from '../../io/paths.js';
+import { createSubscriberStore } from '../../io/subscriber-store.js';
 import { enqueueArticles } from '../../jobs/enqueue-articles.js';
 import { type RunningWorker, startWorker } from '../../jobs/run-worker.js';
 import { previewOn } from '../../preview/on-context.js';
 import type { PreviewServer } from '../../preview/server.js';
+import { type RunningServe, startServe } from '../../serve/app.js';
+import { type BounceServer, startBounceServer } from '../../serve/bounce-server.js';
 import { isDispatchError } from '../../src/errors.js';
 import { isoWeekOf } from '../../src/newsletter/iso-week.js';
 import { openContext } from '../context.js';
@@ -20,6 +23,20 @@ async function startLocalMailbox(smtpUrl: string, dataDir: string, say: (line: s
   } catch (error) {
     if (!isDispatchError(error, 'E_PORT_IN_USE')) throw error;
     say(`(something already listens on ${url.host}: using it as the mailbox)`);
+    return null;
+  }
+}
+
+/**
+ * Starts one of the local servers; when its port is taken, says so and goes on without it (most
+ * often it is the same server, run by hand).
+ */
+async function unlessTaken<T>(start: () => Promise<T>, say: (line: string) => void, what: string): Promise<T | null> {
+  try {
+    return await start();
+  } catch (error) {
+    if (!isDispatchError(error, 'E_PORT_IN_USE')) throw error;
+    say(`(${what}: ${error.message}; not started)`);
     return null;
   }
 }
@@ -44,6 +61,8 @@ export async function devCommand(options: DevOptions): Promise<void> {
   let worker: RunningWorker | undefined;
   let mailbox: MailboxServer | null = null;
   let preview: PreviewServer | undefined;
+  let serve: RunningServe | null = null;
+  let bounces: BounceServer | null = null;
   try {
     // The preview's port first: it is the one most likely taken, and nothing else has started yet.
     preview = await previewOn(ctx, config, config.PREVIEW_HOST, config.PREVIEW_PORT, {
@@ -59,6 +78,33 @@ export async function devCommand(options: DevOptions): Promise<void> {
       templatesDir: config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates'),
     });
     mailbox = await startLocalMailbox(config.SMTP_URL, config.DATA_DIR, say);
+    // The readers' side: the sign-up, confirm and unsubscribe pages at PUBLIC_URL's port, and the
+    // bounce receiver, both on this machine only.
+    const publicPort = Number(new URL(config.PUBLIC_URL).port || 3001);
+    serve = await unlessTaken(
+      () =>
+        startServe(ctx, {
+          host: '127.0.0.1',
+          port: publicPort,
+          what: 'npm start (dispatch dev) sign-up pages',
+          setting: 'the port of PUBLIC_URL',
+        }),
+      say,
+      'sign-up pages',
+    );
+    bounces = await unlessTaken(
+      () =>
+        startBounceServer({
+          config,
+          subscribers: createSubscriberStore(ctx.redis, config.REDIS_PREFIX),
+          host: '127.0.0.1',
+          port: config.BOUNCE_SMTP_PORT,
+          logger,
+          listenAs: { what: 'npm start (dispatch dev) bounce receiver', setting: 'BOUNCE_SMTP_PORT' },
+        }),
+      say,
+      'bounce receiver',
+    );
     const examples = options.examples ?? join(PROJECT_ROOT, 'examples');
     const now = new Date();
     const report = await enqueueArticles(ctx, [examples], { publishedNow: true }, now);
@@ -88,6 +134,9 @@ export async function devCommand(options: DevOptions): Promise<void> {
     say('');
     say(`Preview: ${preview.url}/issues/${week}   (the issue, checks, a "Send test" form)`);
     say(`Mailbox: ${preview.url}/mailbox   (what test sends deliver${mailbox ? `, via ${config.SMTP_URL}` : ''})`);
+    if (serve) say(`Sign up: ${serve.url}/subscribe   (join the list; the confirmation mail lands in the mailbox)`);
+    if (bounces)
+      say(`Bounces: smtp://127.0.0.1:${bounces.port}   (bounce and complaint reports for ${bounces.bounceAddress})`);
     say(`Also:    npx dispatch send-test --to you@example.org   npx dispatch status   npx dispatch show ${week}`);
     if (options.once) return;
     say('');
@@ -98,6 +147,8 @@ export async function devCommand(options: DevOptions): Promise<void> {
     });
   } finally {
     await preview?.close();
+    await serve?.close();
+    await bounces?.close();
     await mailbox?.close();
     await worker?.close();
     await ctx.close();

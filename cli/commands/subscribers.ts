@@ -246,7 +246,7 @@ export async function exportCommand(options: { status?: string; out?: string }):
     const partial = `${target}.${randomBytes(4).toString('hex')}.partial`;
     const cannotWrite = (cause: unknown) =>
       new DispatchError(
-        'E_INPUT_NOT_FOUND',
+        'E_OUTPUT_WRITE',
         `cannot write ${target}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
         { cause },
       );
