@@ -121,7 +121,9 @@ program
 
 program
   .command('status')
-  .description('jobs per queue and state, the next scheduled runs, the latest failures')
+  .description(
+    "jobs per queue and state, the next scheduled runs, the latest failures, the sends and the list's health",
+  )
   .option('--json', 'print the status as JSON')
   .addHelpText('after', example('dispatch status', 'dispatch status --json'))
   .action(async (options: { json?: boolean }) => {
@@ -314,7 +316,9 @@ program
 
 program
   .command('dev')
-  .description('the local stack that `npm start` runs: Redis, a worker, the example articles and their issue')
+  .description(
+    'the local stack that `npm start` runs: Redis, a worker, the preview, the mailbox, the sign-up pages, the bounce receiver, the example articles and their issue',
+  )
   .option('--examples <dir>', 'where the example articles are (default: the project examples/)')
   .option('--once', 'stop once the example issue is built')
   .addHelpText('after', example('npm start', 'dispatch dev --examples my-articles/ --once'))
