@@ -126,22 +126,31 @@ export interface SubscriberStore {
   /** Marks an address as unsubscribed; true if it was not already. A complained one stays complained. */
   suppress(email: string, now: Date): Promise<boolean>;
   /**
-   * Marks an active or pending subscriber as bounced, with the reason: later sends skip it. True if
-   * it changed; an unsubscribed, complained or unknown address stays as it is.
+   * Marks an active or pending subscriber as bounced, with the reason: later sends skip it. A
+   * sign-up never confirmed, of an address never on the list, is removed instead. True if it
+   * changed (and then, with `week`, counted against that issue in the same step); an unsubscribed,
+   * complained or unknown address stays as it is.
    */
-  markBounced(email: string, reason: string, now: Date): Promise<boolean>;
+  markBounced(email: string, reason: string, now: Date, week?: string | null): Promise<boolean>;
   /**
-   * Counts a soft bounce (4.x.x, delayed); at `limit` of them within `windowMs` the reader becomes
-   * bounced. Only active and pending readers count them.
+   * Counts a soft bounce (4.x.x, delayed) of one message (`about.message`: the same message again
+   * is not counted again); at `limit` of them within `windowMs` the reader becomes bounced. Only
+   * active and pending readers count them. With `about.week`, counted against that issue.
    */
   noteSoftBounce(
     email: string,
     detail: string,
     now: Date,
     rule: { limit: number; windowMs: number },
+    about?: { message?: string; week?: string | null },
   ): Promise<{ counted: boolean; count: number; bounced: boolean }>;
-  /** Marks a reader as complained (a spam report): no more mail, whatever the status was. True if it changed. */
-  markComplained(email: string, reason: string, now: Date): Promise<boolean>;
+  /**
+   * Marks a reader as complained (a spam report): no more mail, whatever the status was. True if
+   * it changed (and then, with `week`, counted against that issue).
+   */
+  markComplained(email: string, reason: string, now: Date, week?: string | null): Promise<boolean>;
+  /** Moves a pending sign-up's end to `until` (its confirmation mail went out later than the sign-up). */
+  extendPending(email: string, until: Date): Promise<boolean>;
   /** Adds a line to the reader's consent trail (a mail sent, for one). */
   note(email: string, event: TrailEvent): Promise<void>;
   trail(email: string): Promise<TrailEvent[]>;
@@ -152,15 +161,32 @@ export interface SubscriberStore {
   issueEvents(week: string): Promise<IssueEvents>;
 }
 
-/** KEYS: hash, trail, pending. ARGV: email, reason, time, trail line, trail length. Active or pending become bounced. */
+/** The fields of a pending sign-up, emptied whenever it ends (a Lua HSET argument list). */
+const CLEAR_PENDING = `'nonce', '', 'pendingUntil', '', 'previousStatus', '', 'pendingSource', '', 'pendingSignupAt', '', 'pendingIp', '', 'pendingUserAgent', ''`;
+
+/**
+ * KEYS: hash, trail, pending, issue events, subscribers, soft, ids. ARGV: email, reason, time,
+ * trail line, trail length, count against the issue (1/0), id. Active and pending readers become
+ * bounced; a sign-up never confirmed, of an address that was never on the list, is removed
+ * instead (a stranger typed an address that does not exist: nothing of it is worth keeping).
+ */
 const MARK_BOUNCED_SCRIPT = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'active' and status ~= 'pending' then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'bounced', 'bouncedAt', ARGV[3], 'bounceReason', ARGV[2],
-  'nonce', '', 'pendingUntil', '', 'previousStatus', '')
-redis.call('ZREM', KEYS[3], ARGV[1])
+if status == 'pending' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  local previous = redis.call('HGET', KEYS[1], 'previousStatus')
+  if not previous or previous == '' then
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[6])
+    redis.call('ZREM', KEYS[5], ARGV[1])
+    redis.call('HDEL', KEYS[7], ARGV[7])
+    return 1
+  end
+end
+redis.call('HSET', KEYS[1], 'status', 'bounced', 'bouncedAt', ARGV[3], 'bounceReason', ARGV[2], ${CLEAR_PENDING})
 redis.call('RPUSH', KEYS[2], ARGV[4])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[4], 'bounced', 1) end
 return 1
 `;
 
@@ -178,8 +204,10 @@ if status == 'pending' then
   nonce = redis.call('HGET', KEYS[1], 'nonce')
   redis.call('HSET', KEYS[1], 'pendingUntil', ARGV[7])
 elseif status then
-  redis.call('HSET', KEYS[1], 'status', 'pending', 'previousStatus', status, 'nonce', nonce,
-    'pendingUntil', ARGV[7], 'source', ARGV[3], 'signupAt', ARGV[6], 'signupIp', ARGV[4], 'signupUserAgent', ARGV[5])
+  -- The reader's consent record stays as it is until this sign-up is confirmed: a stranger's
+  -- sign-up that nobody confirms leaves no trace on it but a trail line.
+  redis.call('HSET', KEYS[1], 'status', 'pending', 'previousStatus', status, 'nonce', nonce, 'pendingUntil', ARGV[7],
+    'pendingSource', ARGV[3], 'pendingSignupAt', ARGV[6], 'pendingIp', ARGV[4], 'pendingUserAgent', ARGV[5])
 else
   local seq = redis.call('INCR', KEYS[3])
   redis.call('ZADD', KEYS[2], seq, ARGV[1])
@@ -201,8 +229,12 @@ const CONFIRM_SCRIPT = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'active' then return 'active' end
 if status ~= 'pending' or redis.call('HGET', KEYS[1], 'nonce') ~= ARGV[1] then return 'invalid' end
-redis.call('HSET', KEYS[1], 'status', 'active', 'confirmedAt', ARGV[2], 'nonce', '', 'pendingUntil', '',
-  'previousStatus', '', 'unsubscribedAt', '', 'bouncedAt', '', 'bounceReason', '')
+local signup = redis.call('HMGET', KEYS[1], 'pendingSource', 'pendingSignupAt', 'pendingIp', 'pendingUserAgent')
+if signup[1] and signup[1] ~= '' then
+  redis.call('HSET', KEYS[1], 'source', signup[1], 'signupAt', signup[2], 'signupIp', signup[3], 'signupUserAgent', signup[4])
+end
+redis.call('HSET', KEYS[1], 'status', 'active', 'confirmedAt', ARGV[2], 'unsubscribedAt', '', 'bouncedAt', '',
+  'bounceReason', '', ${CLEAR_PENDING})
 redis.call('ZREM', KEYS[2], ARGV[3])
 redis.call('SREM', KEYS[4], ARGV[3])
 redis.call('RPUSH', KEYS[3], ARGV[4])
@@ -211,8 +243,8 @@ return 'confirmed'
 `;
 
 /**
- * KEYS: hash, pending, trail, subscribers, soft. ARGV: email, now (ms), trail line, trail length.
- * A sign-up whose time is up: back to how it was, or gone.
+ * KEYS: hash, pending, trail, subscribers, soft, ids. ARGV: email, now (ms), trail line, trail
+ * length, id. A sign-up whose time is up: back to how it was, or gone.
  */
 const EXPIRE_SCRIPT = `
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -222,12 +254,13 @@ if not untilMs or tonumber(untilMs) > tonumber(ARGV[2]) then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
 local previous = redis.call('HGET', KEYS[1], 'previousStatus')
 if previous and previous ~= '' then
-  redis.call('HSET', KEYS[1], 'status', previous, 'previousStatus', '', 'nonce', '', 'pendingUntil', '')
+  redis.call('HSET', KEYS[1], 'status', previous, ${CLEAR_PENDING})
   redis.call('RPUSH', KEYS[3], ARGV[3])
   redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
 else
   redis.call('DEL', KEYS[1], KEYS[3], KEYS[5])
   redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('HDEL', KEYS[6], ARGV[5])
 end
 return 1
 `;
@@ -237,7 +270,7 @@ const SUPPRESS_SCRIPT = `
 local added = redis.call('SADD', KEYS[2], ARGV[1])
 local status = redis.call('HGET', KEYS[1], 'status')
 if status and status ~= 'complained' and status ~= 'unsubscribed' and status ~= 'suppressed' then
-  redis.call('HSET', KEYS[1], 'status', 'unsubscribed', 'unsubscribedAt', ARGV[2], 'nonce', '', 'pendingUntil', '', 'previousStatus', '')
+  redis.call('HSET', KEYS[1], 'status', 'unsubscribed', 'unsubscribedAt', ARGV[2], ${CLEAR_PENDING})
   redis.call('ZREM', KEYS[4], ARGV[1])
   redis.call('RPUSH', KEYS[3], ARGV[3])
   redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
@@ -246,43 +279,59 @@ end
 return added
 `;
 
-/** KEYS: hash, suppressed, trail, pending. ARGV: email, time, reason, trail line, trail length. */
+/**
+ * KEYS: hash, suppressed, trail, pending, issue events. ARGV: email, time, reason, trail line,
+ * trail length, count against the issue (1/0).
+ */
 const COMPLAIN_SCRIPT = `
 redis.call('SADD', KEYS[2], ARGV[1])
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or status == 'complained' then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'complained', 'complainedAt', ARGV[2], 'complaintReason', ARGV[3],
-  'nonce', '', 'pendingUntil', '', 'previousStatus', '')
+redis.call('HSET', KEYS[1], 'status', 'complained', 'complainedAt', ARGV[2], 'complaintReason', ARGV[3], ${CLEAR_PENDING})
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('RPUSH', KEYS[3], ARGV[4])
 redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
+if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[5], 'complained', 1) end
 return 1
 `;
 
 /**
- * KEYS: hash, soft, trail, pending. ARGV: now (ms), member, window (ms), limit, time, detail line,
- * bounced reason, bounced line, trail length, email. Returns {counted, count, bounced}.
+ * KEYS: hash, soft, trail, pending, issue events. ARGV: now (ms), member (what bounced: one member
+ * per message, so a mail server's repeated delay notices count once), window (ms), limit, time,
+ * detail line, bounced reason, bounced line, trail length, email, count against the issue (1/0).
+ * Returns {counted, count, bounced}.
  */
 const SOFT_BOUNCE_SCRIPT = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'active' and status ~= 'pending' then return {0, 0, 0} end
 local now = tonumber(ARGV[1])
-redis.call('ZADD', KEYS[2], now, ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[3])))
+local added = redis.call('ZADD', KEYS[2], 'NX', now, ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 local count = redis.call('ZCARD', KEYS[2])
+if added == 0 then return {0, count, 0} end
 local length = -tonumber(ARGV[9])
+local counting = ARGV[11] == '1'
 redis.call('RPUSH', KEYS[3], ARGV[6])
+if counting then redis.call('HINCRBY', KEYS[5], 'softBounced', 1) end
 if count >= tonumber(ARGV[4]) then
-  redis.call('HSET', KEYS[1], 'status', 'bounced', 'bouncedAt', ARGV[5], 'bounceReason', ARGV[7],
-    'nonce', '', 'pendingUntil', '', 'previousStatus', '')
+  redis.call('HSET', KEYS[1], 'status', 'bounced', 'bouncedAt', ARGV[5], 'bounceReason', ARGV[7], ${CLEAR_PENDING})
   redis.call('ZREM', KEYS[4], ARGV[10])
   redis.call('RPUSH', KEYS[3], ARGV[8])
   redis.call('LTRIM', KEYS[3], length, -1)
+  if counting then redis.call('HINCRBY', KEYS[5], 'bounced', 1) end
   return {1, count, 1}
 end
 redis.call('LTRIM', KEYS[3], length, -1)
 return {1, count, 0}
+`;
+
+/** KEYS: hash, pending. ARGV: email, until (ISO), until (ms). Only a pending sign-up, and only later. */
+const EXTEND_PENDING_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'pending' then return 0 end
+redis.call('HSET', KEYS[1], 'pendingUntil', ARGV[2])
+redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[1])
+return 1
 `;
 
 /** Stored statuses as they read now ('suppressed' is what an unsubscribe was called before). */
@@ -419,6 +468,7 @@ export function createSubscriberStore(redis: Redis, prefix: string): SubscriberS
         .del(trailKey(email), key('subscriber', email, 'soft'))
         .zrem(key('subscribers'), email)
         .zrem(key('pending'), email)
+        .hdel(key('subscriber-ids'), subscriberId(email))
         .exec()) ?? [[null, 0]]) as [[unknown, number]];
       return deleted === 1;
     },
@@ -480,16 +530,18 @@ export function createSubscriberStore(redis: Redis, prefix: string): SubscriberS
         for (const email of due) {
           expired += (await redis.eval(
             EXPIRE_SCRIPT,
-            5,
+            6,
             hash(email),
             key('pending'),
             trailKey(email),
             key('subscribers'),
             key('subscriber', email, 'soft'),
+            key('subscriber-ids'),
             email,
             now.getTime(),
             line_,
             TRAIL_LENGTH,
+            subscriberId(email),
           )) as number;
         }
       }
@@ -511,36 +563,43 @@ export function createSubscriberStore(redis: Redis, prefix: string): SubscriberS
         )) === 1
       );
     },
-    async markBounced(email, reason, now) {
+    async markBounced(email, reason, now, week = null) {
       const at = now.toISOString();
       return (
         (await redis.eval(
           MARK_BOUNCED_SCRIPT,
-          3,
+          7,
           hash(email),
           trailKey(email),
           key('pending'),
+          key('issue-events', week ?? '-'),
+          key('subscribers'),
+          key('subscriber', email, 'soft'),
+          key('subscriber-ids'),
           email,
           reason,
           at,
           line({ at, event: 'bounced', detail: reason }),
           TRAIL_LENGTH,
+          week ? '1' : '0',
+          subscriberId(email),
         )) === 1
       );
     },
-    async noteSoftBounce(email, detail, now, rule) {
+    async noteSoftBounce(email, detail, now, rule, about = {}) {
       const at = now.toISOString();
       const days = Math.round(rule.windowMs / 86_400_000);
       const reason = `${rule.limit} soft bounces within ${days} day(s); last: ${detail}`;
       const [counted, count, bounced] = (await redis.eval(
         SOFT_BOUNCE_SCRIPT,
-        4,
+        5,
         hash(email),
         key('subscriber', email, 'soft'),
         trailKey(email),
         key('pending'),
+        key('issue-events', about.week ?? '-'),
         now.getTime(),
-        `${now.getTime()}:${randomBytes(4).toString('hex')}`,
+        about.message ?? `${now.getTime()}:${randomBytes(4).toString('hex')}`,
         rule.windowMs,
         rule.limit,
         at,
@@ -549,24 +608,40 @@ export function createSubscriberStore(redis: Redis, prefix: string): SubscriberS
         line({ at, event: 'bounced', detail: reason }),
         TRAIL_LENGTH,
         email,
+        about.week ? '1' : '0',
       )) as [number, number, number];
       return { counted: counted === 1, count, bounced: bounced === 1 };
     },
-    async markComplained(email, reason, now) {
+    async markComplained(email, reason, now, week = null) {
       const at = now.toISOString();
       return (
         (await redis.eval(
           COMPLAIN_SCRIPT,
-          4,
+          5,
           hash(email),
           key('suppressed'),
           trailKey(email),
           key('pending'),
+          key('issue-events', week ?? '-'),
           email,
           at,
           reason,
           line({ at, event: 'complained', detail: reason }),
           TRAIL_LENGTH,
+          week ? '1' : '0',
+        )) === 1
+      );
+    },
+    async extendPending(email, until) {
+      return (
+        (await redis.eval(
+          EXTEND_PENDING_SCRIPT,
+          2,
+          hash(email),
+          key('pending'),
+          email,
+          until.toISOString(),
+          until.getTime(),
         )) === 1
       );
     },

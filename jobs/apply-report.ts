@@ -39,10 +39,7 @@ export interface AppliedReport {
 }
 
 export interface ApplyReportDeps {
-  subscribers: Pick<
-    SubscriberStore,
-    'resolveId' | 'markBounced' | 'noteSoftBounce' | 'markComplained' | 'countIssueEvent'
-  >;
+  subscribers: Pick<SubscriberStore, 'resolveId' | 'markBounced' | 'noteSoftBounce' | 'markComplained'>;
   config: Pick<
     Config,
     'BOUNCE_ADDRESS' | 'MAIL_FROM' | 'UNSUBSCRIBE_SECRET' | 'BOUNCE_SOFT_LIMIT' | 'BOUNCE_SOFT_WINDOW_DAYS'
@@ -169,8 +166,8 @@ async function applyTo(
       .filter(Boolean)
       .join(' ');
     const detail = cleanDetail(`${feedback?.feedbackType ?? 'abuse'} report from ${reporter || 'an unnamed reporter'}`);
-    const changed = await subscribers.markComplained(email, detail, now);
-    if (changed && week) await subscribers.countIssueEvent(week, 'complained');
+    // Counted against the issue in the same step, only when the status changed: a report twice counts once.
+    const changed = await subscribers.markComplained(email, detail, now, week);
     return { ...base, outcome: changed ? 'complained' : 'unchanged', detail };
   }
   const block = blockFor(report.recipients, email);
@@ -180,15 +177,17 @@ async function applyTo(
     [status, block?.diagnostic ?? (block?.action ? `(${block.action})` : null)].filter(Boolean).join(' '),
   );
   if (severity === 'hard') {
-    const changed = await subscribers.markBounced(email, detail, now);
-    if (changed && week) await subscribers.countIssueEvent(week, 'bounced');
+    const changed = await subscribers.markBounced(email, detail, now, week);
     return { ...base, kind: 'hard', status, outcome: changed ? 'bounced' : 'unchanged', detail };
   }
   if (severity === 'soft') {
     const rule = { limit: config.BOUNCE_SOFT_LIMIT, windowMs: config.BOUNCE_SOFT_WINDOW_DAYS * DAY_MS };
-    const soft = await subscribers.noteSoftBounce(email, detail, now, rule);
-    if (soft.counted && week) await subscribers.countIssueEvent(week, 'softBounced');
-    if (soft.bounced && week) await subscribers.countIssueEvent(week, 'bounced');
+    // One issue's message (or the sign-up mails) counts once, however many delay notices its
+    // mail server sends while it keeps trying.
+    const soft = await subscribers.noteSoftBounce(email, detail, now, rule, {
+      message: week ? `issue:${week}` : 'signup',
+      week,
+    });
     const outcome = soft.bounced ? 'bounced' : soft.counted ? 'soft-bounce' : 'unchanged';
     return {
       ...base,

@@ -78,7 +78,9 @@ export type SignupMailPayload = z.infer<typeof signupMailPayload>;
 
 /** Queues a sign-up mail on the send queue (job name "signup-mail"). */
 export async function queueSignupMail(queues: Pick<Queues, 'send'>, payload: SignupMailPayload): Promise<void> {
-  await queues.send.add('signup-mail', signupMailPayload.parse(payload));
+  // Ahead of the queue's waiting batches (lifo): a reader who just signed up is not kept waiting
+  // for a list send of thousands to get through.
+  await queues.send.add('signup-mail', signupMailPayload.parse(payload), { lifo: true });
 }
 
 /** send (job name "expire-pending"), every few minutes: ends the sign-ups nobody confirmed in time. */

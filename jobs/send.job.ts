@@ -185,9 +185,7 @@ export function batchJob(deps: {
           result.failed++;
           // Later sends skip it (activeEmails); this send's other batches never had it. A refusal at
           // RCPT is a hard bounce of this issue, counted once: a rerun finds the reader bounced.
-          if (await deps.subscribers.markBounced(email, message, deps.now())) {
-            await deps.subscribers.countIssueEvent(week, 'bounced');
-          }
+          await deps.subscribers.markBounced(email, message, deps.now(), week);
         }
       } else {
         // Not delivered: back to pending, for the retry or the resume.

@@ -100,6 +100,9 @@ export function signupMailJob(deps: SignupMailDeps) {
       const nonce = await subscribers.pendingNonce(email);
       if (!nonce) return { kind, reader, outcome: 'skipped' };
       const token = confirmToken({ email, nonce, issuedAt: now.getTime() }, config.UNSUBSCRIBE_SECRET);
+      // The link works SIGNUP_CONFIRM_HOURS from now, as the mail says: the sign-up waits as long,
+      // however late this job ran after it.
+      await subscribers.extendPending(email, new Date(now.getTime() + config.SIGNUP_CONFIRM_HOURS * 3_600_000));
       data = {
         kind,
         site,

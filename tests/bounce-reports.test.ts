@@ -418,6 +418,20 @@ describe('hostile input: bounded, never a throw', () => {
     expect(readReport(broken).recipients[0]?.diagnostic).not.toMatch(/\0/);
   });
 
+  // Quadratic work shows as this test's timeout (a run of spaces with no "=" after it took some
+  // half an hour at this size), not as a timing assertion.
+  it('quoted-printable parts of nearly maxBytes of spaces and tabs: decoded in one pass', { timeout: 15_000 }, () => {
+    const spaces = ' \t'.repeat((MIME_LIMITS.maxBytes - 4096) / 2);
+    const status = `Reporting-MTA: dns; x\n\nFinal-Recipient: rfc822;reader@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 no such ${spaces}=\n user\n`;
+    const qp = `Content-Type: multipart/report; report-type=delivery-status; boundary="q"\n\n--q\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: quoted-printable\n\n${status}--q--\n`;
+    const report = readReport(qp);
+    expect(report.kind).toBe('hard');
+    // The soft line break and the spaces before it are gone; the text around them is kept.
+    expect(report.recipients[0]?.diagnostic).toMatch(/550 no such +user$/);
+    const unbroken = qp.replace('=\n user', ' user');
+    expect(readReport(unbroken).kind).toBe('hard');
+  });
+
   it('more than maxBytes: the rest is dropped and the report says so', () => {
     const big = `${fixture('postfix-hard.eml')}${'x'.repeat(MIME_LIMITS.maxBytes)}`;
     const report = readReport(big);

@@ -147,20 +147,25 @@ describe('dispatch bounces: delivery status notifications over SMTP', () => {
     }
   });
 
-  it('soft bounces (4.2.2 delayed, a 5.7.26 policy refusal) are counted; BOUNCE_SOFT_LIMIT of them make the reader bounced', async () => {
+  it('soft bounces (4.2.2 delayed, a 5.7.26 policy refusal) are counted once per message; BOUNCE_SOFT_LIMIT of them make the reader bounced', async () => {
     const h = await harness(['full@example.org', 'blocked@example.org']);
     try {
       const full = 'full@example.org';
-      const delayed = fixture('postfix-delayed.eml', { VERP: h.verp(full), RCPT: full, MESSAGE_ID: h.messageId(full) });
-      await h.deliver(delayed, h.verp(full));
-      await h.deliver(delayed, h.verp(full));
-      expect((await h.store.get(full))?.status).toBe('active');
+      const delayed = (week: string) =>
+        fixture('postfix-delayed.eml', { VERP: h.verp(full, week), RCPT: full, MESSAGE_ID: h.messageId(full, week) });
+      await h.deliver(delayed('2026-W46'), h.verp(full, '2026-W46'));
+      await h.deliver(delayed('2026-W47'), h.verp(full, '2026-W47'));
       expect(h.lines.at(-1)).toMatchObject({ outcome: 'soft-bounce', kind: 'soft', status: '4.2.2' });
-      await h.deliver(delayed, h.verp(full));
+      // The same message delayed again (its server keeps trying, and says so): not counted again.
+      await h.deliver(delayed('2026-W47'), h.verp(full, '2026-W47'));
+      expect(h.lines.at(-1)).toMatchObject({ outcome: 'unchanged', kind: 'soft' });
+      expect((await h.store.get(full))?.status).toBe('active');
+      await h.deliver(delayed(WEEK), h.verp(full, WEEK));
       const reader = await h.store.get(full);
       expect(reader?.status).toBe('bounced');
       expect(reader?.bounceReason).toMatch(/^3 soft bounces within 7 day\(s\); last: 4\.2\.2 452 4\.2\.2 /);
-      expect(await h.store.issueEvents(WEEK)).toEqual({ bounced: 1, softBounced: 3, complained: 0 });
+      expect(await h.store.issueEvents('2026-W47')).toEqual({ bounced: 0, softBounced: 1, complained: 0 });
+      expect(await h.store.issueEvents(WEEK)).toEqual({ bounced: 1, softBounced: 1, complained: 0 });
 
       const blocked = 'blocked@example.org';
       await h.deliver(
@@ -454,7 +459,9 @@ describe('the next list send', () => {
       await send(fixture('gmail-hard.eml', fill('reader1@example.org')), verp('reader1@example.org'));
       await send(fixture('arf-yahoo.eml', fill('reader3@example.org')), bounce);
       await send(fixture('postfix-delayed.eml', fill('reader5@example.org')), verp('reader5@example.org'));
-      await send(fixture('postfix-delayed.eml', fill('reader5@example.org')), verp('reader5@example.org'));
+      // A second delayed message, of an earlier issue.
+      const earlier = verpAddress(bounce, { id: subscriberId('reader5@example.org'), week: '2026-W01' }, SECRET);
+      await send(fixture('postfix-delayed.eml', { ...fill('reader5@example.org'), VERP: earlier }), earlier);
       // One soft bounce is not enough to leave the list.
       await send(fixture('postfix-delayed.eml', fill('reader6@example.org')), verp('reader6@example.org'));
 

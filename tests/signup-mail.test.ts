@@ -219,7 +219,7 @@ describe('the confirmation mail', () => {
     }
   });
 
-  it('an address refused for good (550) marks the reader bounced; a 451 is retried and delivered once', async () => {
+  it('an address refused for good (550) ends the unconfirmed sign-up; a 451 is retried and delivered once', async () => {
     const refuse = new Map([
       ['gone@example.org', { code: 550, times: Number.POSITIVE_INFINITY }],
       ['later@example.org', { code: 451, times: 1 }],
@@ -231,9 +231,10 @@ describe('the confirmation mail', () => {
       await signUp(subscribers, 'later@example.org', null);
       const refused = await runSignupMail(ctx, { kind: 'confirm', email: 'gone@example.org' });
       expect(refused.outcome).toBe('refused');
-      const gone = await subscribers.get('gone@example.org');
-      expect(gone?.status).toBe('bounced');
-      expect(gone?.bounceReason).toContain('550');
+      // A sign-up never confirmed, of an address that does not exist: nothing of it is kept.
+      expect(await subscribers.get('gone@example.org')).toBeNull();
+      expect(await subscribers.trail('gone@example.org')).toEqual([]);
+      expect((await subscribers.list()).map((s) => s.email)).not.toContain('gone@example.org');
 
       const later = await runSignupMail(ctx, { kind: 'confirm', email: 'later@example.org' });
       expect(later.outcome).toBe('sent');

@@ -162,6 +162,103 @@ describe('a reader from sign-up to leaving', () => {
     expect(await store.counts()).toEqual({ pending: 0, active: 1, unsubscribed: 0, bounced: 2, complained: 1 });
   });
 
+  it('a sign-up whose confirmation bounces is removed, or bounced when it had been on the list; nothing of it outlives it', async () => {
+    store = fresh();
+    await store.signUp(form('typo@exmaple.org'), T0, later(48));
+    expect(await store.markBounced('typo@exmaple.org', '550 5.1.1 no such user', later(1))).toBe(true);
+    expect(await store.get('typo@exmaple.org')).toBeNull();
+    expect(await store.trail('typo@exmaple.org')).toEqual([]);
+    expect(await store.resolveId(subscriberId('typo@exmaple.org'))).toBeNull();
+    expect(await store.list()).toEqual([]);
+    expect(await client.keys(`life${n}:subscriber:*`)).toEqual([]);
+
+    await store.importSubscribers([{ email: 'old@example.org', name: null, fields: {} }], T0);
+    await store.suppress('old@example.org', later(1));
+    await store.signUp(form('old@example.org'), later(2), later(50));
+    expect(await store.markBounced('old@example.org', '550 5.1.1 gone', later(3))).toBe(true);
+    expect(await store.get('old@example.org')).toMatchObject({ status: 'bounced', pendingUntil: null });
+    expect(await store.expirePending(later(100))).toBe(0);
+
+    // Expired and removed readers leave no address behind either.
+    await store.signUp(form('brief@example.org'), T0, later(48));
+    await store.expirePending(later(49));
+    expect(await store.resolveId(subscriberId('brief@example.org'))).toBeNull();
+    await store.remove('old@example.org');
+    expect(await store.resolveId(subscriberId('old@example.org'))).toBeNull();
+  });
+
+  it("a stranger's sign-up of a reader who left leaves their consent record as it was, unless it is confirmed", async () => {
+    store = fresh();
+    await store.importSubscribers([{ email: 'ivy@example.org', name: 'Ivy', fields: {} }], T0);
+    await store.suppress('ivy@example.org', later(1));
+    await store.signUp(form('ivy@example.org', { ip: '198.51.100.66', source: 'api' }), later(2), later(50));
+    expect(await store.get('ivy@example.org')).toMatchObject({ source: 'import', signupIp: null, status: 'pending' });
+    await store.expirePending(later(51));
+    expect(await store.get('ivy@example.org')).toMatchObject({
+      status: 'unsubscribed',
+      source: 'import',
+      signupAt: T0.toISOString(),
+      signupIp: null,
+      signupUserAgent: null,
+    });
+
+    // Ivy signs up again herself and confirms: the record is now that sign-up's.
+    const again = await store.signUp(form('ivy@example.org'), later(60), later(108));
+    const nonce = again.outcome === 'pending' ? again.nonce : '';
+    expect(await store.confirm('ivy@example.org', nonce, later(61))).toBe('confirmed');
+    expect(await store.get('ivy@example.org')).toMatchObject({
+      status: 'active',
+      source: 'form',
+      signupAt: later(60).toISOString(),
+      signupIp: '203.0.113.7',
+      confirmedAt: later(61).toISOString(),
+    });
+  });
+
+  it('a pending sign-up lasts as long as its confirmation link, however late the mail went out', async () => {
+    store = fresh();
+    await store.signUp(form('late@example.org'), T0, later(48));
+    expect(await store.extendPending('late@example.org', later(50))).toBe(true);
+    expect(await store.expirePending(later(49))).toBe(0);
+    expect((await store.get('late@example.org'))?.pendingUntil).toBe(later(50).toISOString());
+    expect(await store.expirePending(later(51))).toBe(1);
+    expect(await store.extendPending('late@example.org', later(60))).toBe(false);
+  });
+
+  it('one message delayed many times is one soft bounce; bounces and complaints count against their issue once', async () => {
+    store = fresh();
+    await store.importSubscribers(
+      ['jo', 'kim'].map((n) => ({ email: `${n}@example.org`, name: null, fields: {} })),
+      T0,
+    );
+    const rule = { limit: 2, windowMs: 7 * 86_400_000 };
+    const about = { message: 'issue:2026-W48', week: '2026-W48' };
+    expect(await store.noteSoftBounce('jo@example.org', '4.4.7 delayed', later(4), rule, about)).toEqual({
+      counted: true,
+      count: 1,
+      bounced: false,
+    });
+    for (const hours of [24, 48]) {
+      expect(await store.noteSoftBounce('jo@example.org', '4.4.7 delayed', later(hours), rule, about)).toEqual({
+        counted: false,
+        count: 1,
+        bounced: false,
+      });
+    }
+    expect((await store.trail('jo@example.org')).filter((e) => e.event === 'soft-bounce')).toHaveLength(1);
+    expect(await store.issueEvents('2026-W48')).toEqual({ bounced: 0, softBounced: 1, complained: 0 });
+    const next = { message: 'issue:2026-W49', week: '2026-W49' };
+    expect(await store.noteSoftBounce('jo@example.org', '4.2.2 full', later(72), rule, next)).toMatchObject({
+      bounced: true,
+    });
+    expect(await store.issueEvents('2026-W49')).toEqual({ bounced: 1, softBounced: 1, complained: 0 });
+
+    expect(await store.markComplained('kim@example.org', 'abuse', later(1), '2026-W48')).toBe(true);
+    expect(await store.markComplained('kim@example.org', 'abuse', later(2), '2026-W48')).toBe(false);
+    expect(await store.markBounced('kim@example.org', '550', later(3), '2026-W48')).toBe(false);
+    expect(await store.issueEvents('2026-W48')).toEqual({ bounced: 0, softBounced: 1, complained: 1 });
+  });
+
   it('reads records written before statuses were renamed ("suppressed" is unsubscribed)', async () => {
     store = fresh();
     await client.hset(`life${n}:subscriber:old@example.org`, { email: 'old@example.org', status: 'suppressed' });

@@ -190,9 +190,13 @@ export function decodeBody(part: Pick<MimePart, 'body' | 'encoding'>): string {
     return Buffer.from(part.body.replace(/[^A-Za-z0-9+/]/g, ''), 'base64').toString('latin1');
   }
   if (part.encoding === 'quoted-printable') {
-    return part.body
-      .replace(/[ \t]*=\r?\n/g, '')
-      .replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    return (
+      part.body
+        // A soft line break, with the spaces before it. The look-behind makes each run of spaces be
+        // tried once, from its start: without it a long run with no "=" after it is quadratic.
+        .replace(/(?<![ \t])[ \t]*=\r?\n/g, '')
+        .replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+    );
   }
   return part.body;
 }

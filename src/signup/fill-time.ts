@@ -7,8 +7,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * honeypot and the limits alone: this only catches the scripts that replay the hosted page.
  */
 
-/** Less than this between the page and its post is too fast for a person. */
-export const MIN_FILL_MS = 2000;
+/**
+ * Less than this between the page and its post is too fast for a person. Kept short: a browser's
+ * autofill and one click take little more than a second, and a person taken for a script is
+ * dropped without a word.
+ */
+export const MIN_FILL_MS = 1000;
 
 /** A page made this far in the future of the clock that checks it is clock skew between two machines. */
 const SKEW_MS = 60_000;
