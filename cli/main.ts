@@ -238,7 +238,7 @@ subscribers
     'after',
     example('dispatch subscribers export > list.csv', 'dispatch subscribers export --status active --out active.csv'),
   )
-  .action(async (options: { status?: string; out?: string }) => {
+  .action(async (options: import('./commands/subscribers.js').ExportOptions) => {
     const { exportCommand } = await import('./commands/subscribers.js');
     await exportCommand(options);
   });

@@ -11,9 +11,10 @@ import type { SubscriberInput } from '../src/subscribers/parse-subscribers.js';
  * of these.
  */
 export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced' | 'complained';
+/** The statuses in the order a person reads them: who gets the issue first. */
 export const SUBSCRIBER_STATUSES: readonly SubscriberStatus[] = [
-  'pending',
   'active',
+  'pending',
   'unsubscribed',
   'bounced',
   'complained',

@@ -93,7 +93,7 @@ function blockFor(recipients: readonly DsnRecipient[], email: string): DsnRecipi
  * it is about: a hard bounce makes them bounced, a soft one is counted (BOUNCE_SOFT_LIMIT within
  * BOUNCE_SOFT_WINDOW_DAYS make them bounced), a complaint makes them complained, and the issue of
  * the tag's week counts it. Only changes are counted, so a report delivered twice counts once
- * (soft bounces excepted: each report of one is a new try). Store failures are thrown: the
+ * (a soft bounce counts once per message, however many delay notices come for it). Store failures are thrown: the
  * caller answers so that the sender tries again later.
  */
 export async function applyReport(

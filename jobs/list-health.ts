@@ -1,5 +1,5 @@
 import type { SendLedger, SendStatus } from '../io/send-ledger.js';
-import type { SubscriberStatus, SubscriberStore } from '../io/subscriber-store.js';
+import { SUBSCRIBER_STATUSES, type SubscriberStatus, type SubscriberStore } from '../io/subscriber-store.js';
 import type { Config } from '../src/config.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
 
@@ -104,12 +104,9 @@ export function percent(value: number | null): string {
   return value === null ? '-' : `${(value * 100).toFixed(2)}%`;
 }
 
-/** The statuses in the order a person reads them: who gets the issue first. */
-export const STATUS_ORDER: readonly SubscriberStatus[] = ['active', 'pending', 'unsubscribed', 'bounced', 'complained'];
-
 /** "3 active, 1 pending, 1 unsubscribed, 0 bounced, 0 complained". */
 export function describeCounts(counts: Record<SubscriberStatus, number>): string {
-  return STATUS_ORDER.map((s) => `${counts[s]} ${s}`).join(', ');
+  return SUBSCRIBER_STATUSES.map((s) => `${counts[s]} ${s}`).join(', ');
 }
 
 /** The lines `dispatch status` and `dispatch subscribers stats` print for the list's health. */

@@ -12,6 +12,7 @@ import { recipientFor } from '../src/newsletter/recipient-links.js';
 import { domainOf, type OutgoingMessage } from '../src/newsletter/to-message.js';
 import type { SignupMailData } from '../src/signup/render-signup-mail.js';
 import { smtpScope } from '../src/smtp-failures.js';
+import { latestArchivedWeek } from './archived-issues.js';
 import type { CpuRunner } from './cpu-tasks.js';
 import { parsePayload } from './job-error.js';
 import { signupMailPayload } from './queues.js';
@@ -42,17 +43,6 @@ export interface SignupMailDeps {
   templatesDir: string;
   now: () => Date;
   cpu: CpuRunner;
-}
-
-/**
- * The week the archive links to: the newest issue whose list send has started (sending, paused or
- * done) and that is stored. From its start a send's issue is frozen and has reached readers, so
- * it is public from then on; the archive page (serve/archive-page.ts) serves the same weeks.
- */
-async function latestArchivedWeek(store: Store, ledger: SendLedger): Promise<string | null> {
-  const [sends, stored] = await Promise.all([ledger.list(), store.listIssues()]);
-  const issues = new Set(stored);
-  return sends.find((week) => issues.has(week)) ?? null;
 }
 
 /**
@@ -113,7 +103,7 @@ export function signupMailJob(deps: SignupMailDeps) {
     } else {
       const subscriber = await subscribers.get(email);
       if (subscriber?.status !== 'active') return { kind, reader, outcome: 'skipped' };
-      archiveWeek = await latestArchivedWeek(deps.store, deps.ledger);
+      archiveWeek = await latestArchivedWeek(deps);
       const links = recipientFor(email, subscriber.name, config);
       data = {
         kind,

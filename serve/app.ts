@@ -14,8 +14,9 @@ import { checkConfirmToken } from '../src/links/confirm-token.js';
 import { verifyUnsubscribeToken } from '../src/links/unsubscribe-token.js';
 import { clientIp, ipLimitKey } from '../src/signup/client-ip.js';
 import { checkFillTime, fillTimeToken } from '../src/signup/fill-time.js';
-import { cleanText, invalidAddressMessage, signupFields, USER_AGENT_MAX } from '../src/signup/signup-fields.js';
+import { invalidAddressMessage, signupFields, USER_AGENT_MAX } from '../src/signup/signup-fields.js';
 import { signupForm } from '../src/signup/signup-form.js';
+import { oneLine } from '../src/text/one-line.js';
 import { archivePage } from './archive-page.js';
 
 export interface ServeOptions {
@@ -237,7 +238,7 @@ ${raw(signupForm({ action: 'subscribe', ...form }))}`,
       return page(429, 'Too many sign-ups', html`<h1>Too many sign-ups</h1><p>${error}</p>`, res, limited);
     }
     const at = now();
-    const userAgent = cleanText(req.headers['user-agent'] ?? '', USER_AGENT_MAX);
+    const userAgent = oneLine(req.headers['user-agent'] ?? '', USER_AGENT_MAX);
     const outcome = await subscribers.signUp(
       { email: fields.email, name: fields.name, source: fromJson ? 'api' : 'form', ip, userAgent: userAgent || null },
       at,

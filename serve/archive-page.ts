@@ -1,5 +1,6 @@
 import type { SendLedger } from '../io/send-ledger.js';
 import type { Store } from '../io/store.js';
+import { archivedIssue } from '../jobs/archived-issues.js';
 import { html } from '../preview/html.js';
 import type { Config } from '../src/config.js';
 import { isDispatchError } from '../src/errors.js';
@@ -41,9 +42,8 @@ function notFound(config: ArchiveDeps['config']): ArchivePage {
 
 /**
  * The public page of a sent issue, `GET /archive/<week>`: the issue's HTML as it was sent (the
- * stored render, frozen when its list send started), personalized for no one. Only weeks whose
- * list send has started (sending, paused or done) are shown, the same weeks the welcome mail
- * links to: an issue built but not sent stays private. Anything else, a malformed week included,
+ * stored render, frozen when its list send started), personalized for no one. Only public issues
+ * are shown (jobs/archived-issues.ts), the same weeks the welcome mail links to. Anything else, a malformed week included,
  * is a small 404 page.
  */
 export async function archivePage(week: string, deps: ArchiveDeps): Promise<ArchivePage> {
@@ -54,8 +54,7 @@ export async function archivePage(week: string, deps: ArchiveDeps): Promise<Arch
     if (isDispatchError(error, 'E_WEEK_INVALID')) return notFound(config);
     throw error;
   }
-  if (!(await deps.ledger.get(week))) return notFound(config);
-  const stored = await deps.store.getIssue(week);
+  const stored = await archivedIssue(week, deps);
   if (!stored) return notFound(config);
   const page = personalize(stored, nobody(config));
   return { status: 200, title: page.subject, html: page.html };

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { type BounceServer, MAX_REPORT_BYTES, startBounceServer } from '../serve
 import type { Config } from '../src/config.js';
 import { bounceAddressOf, messageToken, subscriberId, verpAddress } from '../src/links/mail-tags.js';
 import { cliEnv, testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
-import { ROOT, runCli } from './helpers/run-cli.js';
+import { ROOT, runCli, startCli } from './helpers/run-cli.js';
 import { seedList } from './helpers/seed-list.js';
 import { startSmtpSink } from './helpers/smtp-sink.js';
 
@@ -489,23 +488,13 @@ describe('dispatch bounces (the command)', () => {
     const store = createSubscriberStore(ctx.redis, config.REDIS_PREFIX);
     await store.importSubscribers([{ email: 'cli@example.org', name: null, fields: {} }], NOW);
     const env = cliEnv(redis.url, config, { UNSUBSCRIBE_SECRET: SECRET, LOG_LEVEL: 'silent' });
-    const child = spawn(process.execPath, [join(ROOT, 'bin/dispatch.js'), 'bounces', '--port', '0'], {
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((done) => child.on('close', done));
+    const cli = startCli(['bounces', '--port', '0'], { env });
+    const { child, exited } = cli;
     try {
       const line = await waitFor('the listening line', async () =>
-        /^bounce and complaint reports for (\S+) on smtp:\/\/127\.0\.0\.1:(\d+); Ctrl-C stops it\n$/.exec(stdout),
+        /^bounce and complaint reports for (\S+) on smtp:\/\/127\.0\.0\.1:(\d+); Ctrl-C stops it\n$/.exec(cli.stdout),
       );
-      expect(line[1], stderr).toBe('bounces@example.com');
+      expect(line[1], cli.stderr).toBe('bounces@example.com');
       const email = 'cli@example.org';
       const verp = verpAddress('bounces@example.com', { id: subscriberId(email), week: WEEK }, SECRET);
       const transport = nodemailer.createTransport({
@@ -550,14 +539,9 @@ describe('dispatch bounces (the command)', () => {
     const port = (taken.address() as { port: number }).port;
     try {
       const config = testConfig();
-      const child = spawn(process.execPath, [join(ROOT, 'bin/dispatch.js'), 'bounces'], {
-        env: { ...process.env, ...cliEnv(redis.url, config, { BOUNCE_SMTP_PORT: String(port) }) },
+      const { code, stderr } = await runCli(['bounces'], {
+        env: cliEnv(redis.url, config, { BOUNCE_SMTP_PORT: String(port) }),
       });
-      let stderr = '';
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      const code = await new Promise<number | null>((done) => child.on('close', done));
       expect(code, stderr).toBe(2);
       expect(stderr.trimEnd().split('\n')).toEqual([
         `dispatch: E_PORT_IN_USE: dispatch bounces: 127.0.0.1:${port} is taken by another program: choose another port with --port or BOUNCE_SMTP_PORT`,

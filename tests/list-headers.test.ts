@@ -1,5 +1,4 @@
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { createSubscriberStore } from '../io/subscriber-store.js';
 import { startListSend } from '../jobs/list-send.js';
@@ -9,43 +8,10 @@ import { feedbackId, listId, toMessage } from '../src/newsletter/to-message.js';
 import { config as defaults, RECIPIENT, WEEK } from './helpers/issue-fixtures.js';
 import { testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
 import { seedList } from './helpers/seed-list.js';
+import { startSmtpCapture } from './helpers/smtp-capture.js';
 
 const redis = useTestRedis('list-headers');
 const NOW = new Date();
-
-interface Received {
-  mailFrom: string;
-  rcptTo: string[];
-  mail: ParsedMail;
-}
-
-/** A real smtp-server that keeps each message's envelope and its parsed MIME (raw header lines included). */
-async function capturingSink() {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    size: 2 * 1024 * 1024,
-    onData(stream, session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          received.push({
-            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            rcptTo: session.envelope.rcptTo.map((r) => r.address),
-            mail,
-          });
-          callback();
-        },
-        (error: Error) => callback(error),
-      );
-    },
-  });
-  server.on('error', () => {});
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  const port = (server.server.address() as { port: number }).port;
-  return { port, received, close: () => new Promise<void>((done) => server.close(() => done())) };
-}
 
 /** The raw lines of one header as they arrived (mailparser folds List-* into one parsed value), unfolded. */
 function rawHeaders(mail: ParsedMail, name: string): string[] {
@@ -71,7 +37,7 @@ function decodeWords(phrase: string): string {
 
 /** A list send of `count` readers to a capturing sink, run by a real worker; what the sink received. */
 async function sendToList(count: number, overrides: Record<string, string> = {}) {
-  const smtp = await capturingSink();
+  const smtp = await startSmtpCapture();
   const config = testConfig({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, ...overrides });
   const ctx = testContext(redis.url, config);
   const worker = await testWorker(redis.url, config);
@@ -79,14 +45,14 @@ async function sendToList(count: number, overrides: Record<string, string> = {})
     const week = await seedList(ctx.redis, config, count, 'reader', NOW);
     const report = await startListSend(ctx, { week, rate: 0, now: NOW });
     expect(report.outcome).toBe('started');
-    await waitFor(`${count} messages`, async () => smtp.received.length >= count);
+    await waitFor(`${count} messages`, async () => smtp.messages.length >= count);
     // Whom each reader id in a bounce address stands for, as `dispatch bounces` looks it up.
     const subscribers = createSubscriberStore(ctx.redis, config.REDIS_PREFIX);
     const readers = new Map<string, string | null>();
-    for (const { rcptTo } of smtp.received) {
+    for (const { rcptTo } of smtp.messages) {
       for (const to of rcptTo) readers.set(to, await subscribers.resolveId(subscriberId(to)));
     }
-    return { config, week, received: smtp.received, readers };
+    return { config, week, received: smtp.messages, readers };
   } finally {
     await worker.close();
     await ctx.close();

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../io/listen.js';
 import { createSubscriberStore, type SubscriberStore } from '../io/subscriber-store.js';
@@ -9,7 +7,7 @@ import type { Config } from '../src/config.js';
 import { unsubscribeToken } from '../src/links/unsubscribe-token.js';
 import { httpRequest, rawExchange } from './helpers/http-request.js';
 import { cliEnv, testConfig, testContext, useTestRedis, waitFor } from './helpers/queue-harness.js';
-import { ROOT, runCli } from './helpers/run-cli.js';
+import { runCli, startCli } from './helpers/run-cli.js';
 
 const redis = useTestRedis('serve-security');
 const SECRET = 'c2f1b0e9d8a7c6b5a4f3e2d1c0b9a8f7';
@@ -134,24 +132,16 @@ describe('dispatch serve and the default UNSUBSCRIBE_SECRET', () => {
   });
 
   it('starts with a secret of its own, on the port it was given, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, [resolve(ROOT, 'bin/dispatch.js'), 'serve', '--port', '0'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...cliEnv(redis.url, testConfig(), { PUBLIC_URL: 'https://news.example.org', UNSUBSCRIBE_SECRET: SECRET }),
-      },
+    const cli = startCli(['serve', '--port', '0'], {
+      env: cliEnv(redis.url, testConfig(), { PUBLIC_URL: 'https://news.example.org', UNSUBSCRIBE_SECRET: SECRET }),
     });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    const exited = new Promise<number | null>((done) => child.on('close', done));
+    const { child, exited } = cli;
     const url = await waitFor('dispatch serve to listen', async () =>
       /sign-up page on (http:\/\/127\.0\.0\.1:(\d+))\/subscribe \(readers reach it at https:\/\/news\.example\.org\/subscribe\)/.exec(
-        stdout,
+        cli.stdout,
       ),
     );
-    expect(url?.[2], stdout).not.toBe('0');
+    expect(url?.[2], cli.stdout).not.toBe('0');
     const answer = await httpRequest(url?.[1] ?? '', '/unsubscribe/not.valid');
     expect(answer.status).toBe(400);
     child.kill('SIGINT');

@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from '../io/listen.js';
 import { freePort } from '../io/managed-redis.js';
@@ -13,6 +12,7 @@ import type { Config } from '../src/config.js';
 import { httpRequest, type RawResponse } from './helpers/http-request.js';
 import { testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
 import { seedList } from './helpers/seed-list.js';
+import { type CapturedMessage, rawHeader, startSmtpCapture } from './helpers/smtp-capture.js';
 
 /**
  * The reader's sign-up from end to end, with every part real: the serve app on a port of its own
@@ -26,53 +26,13 @@ const redis = useTestRedis('signup-flow');
 const SECRET = 'c7e24a9b0d13f58e6a2b9c4d1e0f7a38';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
-/** A message as the sink received it: the envelope's recipients, the raw MIME and the parsed mail. */
-interface Received {
-  rcptTo: string[];
-  raw: string;
-  mail: ParsedMail;
-}
-
-/** A real SMTP server on port 0 that keeps every message it accepts, parsed before it answers 250. */
-async function startCapture() {
-  const messages: Received[] = [];
-  const server = new SMTPServer({
-    // STACK.md: nodemailer upgrades to a self-signed STARTTLS and fails; AUTH is not asked for.
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', async () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        // Kept before the 250: a job that completed has its mail here.
-        messages.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), raw, mail: await simpleParser(raw) });
-        callback();
-      });
-    },
-  });
-  server.on('error', () => {});
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  const port = (server.server.address() as { port: number }).port;
-  return { port, messages, close: () => new Promise<void>((done) => server.close(() => done())) };
-}
-
-/** The raw value of a header as the message carries it, unfolded. */
-function rawHeader(raw: string, name: string): string | undefined {
-  const head = raw.split(/\r?\n\r?\n/)[0] ?? '';
-  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
-  const line = unfolded.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  return line?.slice(name.length + 1).trim();
-}
-
 interface Flow {
   config: Config;
   ctx: ReturnType<typeof testContext>;
   subscribers: SubscriberStore;
   /** The serve app, as PUBLIC_URL names it: http://127.0.0.1:<port> */
   base: string;
-  sink: Awaited<ReturnType<typeof startCapture>>;
+  sink: Awaited<ReturnType<typeof startSmtpCapture>>;
 }
 
 const running: { worker: RunningWorker; server: Server; ctx: Flow['ctx']; sink: Flow['sink'] }[] = [];
@@ -92,7 +52,7 @@ afterEach(async () => {
  * of their own for each test, so readers, limits and queues start empty.
  */
 async function startFlow(): Promise<Flow> {
-  const sink = await startCapture();
+  const sink = await startSmtpCapture();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const config = testConfig({
@@ -138,7 +98,7 @@ function answerOf(response: RawResponse) {
   };
 }
 
-function mailsTo(flow: Flow, email: string): Received[] {
+function mailsTo(flow: Flow, email: string): CapturedMessage[] {
   return flow.sink.messages.filter((m) => m.rcptTo.includes(email));
 }
 
@@ -183,7 +143,7 @@ async function signUpAndGetLink(flow: Flow, email: string, name = 'Reader'): Pro
   });
   // The trail line "confirmation-sent" is written after the mail went: wait for the job to finish.
   await settled(flow);
-  const links = confirmLinks(flow, (message as Received).mail);
+  const links = confirmLinks(flow, (message as CapturedMessage).mail);
   expect(links.text, 'the text part').toHaveLength(1);
   return links.text[0] as string;
 }
@@ -205,7 +165,7 @@ describe('the sign-up lifecycle, end to end', () => {
     await waitFor('the confirmation mail', async () => (mailsTo(flow, email).length > 0 ? true : null));
     await settled(flow);
     expect(flow.sink.messages.map((m) => m.rcptTo)).toEqual([[email]]);
-    const confirmation = flow.sink.messages[0] as Received;
+    const confirmation = flow.sink.messages[0] as CapturedMessage;
     const links = confirmLinks(flow, confirmation.mail);
     expect(links.text).toHaveLength(1);
     expect(links.html.length, 'confirm links in the HTML part').toBeGreaterThanOrEqual(1);
@@ -229,7 +189,7 @@ describe('the sign-up lifecycle, end to end', () => {
     await waitFor('the welcome mail', async () => (mailsTo(flow, email).length >= 2 ? true : null));
     await settled(flow);
     expect(flow.sink.messages.map((m) => m.rcptTo)).toEqual([[email], [email]]);
-    const welcome = flow.sink.messages[1] as Received;
+    const welcome = flow.sink.messages[1] as CapturedMessage;
     expect(welcome.mail.subject).toMatch(/^Welcome/);
     const listUnsubscribe = rawHeader(welcome.raw, 'List-Unsubscribe') ?? '';
     const oneClick = /<(https?:\/\/[^>]+)>/.exec(listUnsubscribe)?.[1];
@@ -350,7 +310,7 @@ describe('the sign-up lifecycle, end to end', () => {
 
     const toEve = mailsTo(flow, 'eve@example.org');
     expect(toEve).toHaveLength(3);
-    const issue = toEve[2] as Received;
+    const issue = toEve[2] as CapturedMessage;
     expect(rawHeader(issue.raw, 'List-Unsubscribe') ?? '').toContain(`<${flow.base}/unsubscribe/`);
     expect(issue.mail.subject).not.toMatch(/^(Welcome|Confirm)/);
     expect(mailsTo(flow, 'fin@example.org')).toHaveLength(1);

@@ -1,6 +1,5 @@
 import { Job } from 'bullmq';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { createSendLedger } from '../io/send-ledger.js';
 import { createSubscriberStore, type SubscriberStore } from '../io/subscriber-store.js';
@@ -14,70 +13,12 @@ import { bounceAddressOf, readMessageId, readVerpAddress, subscriberId } from '.
 import { verifyUnsubscribeToken } from '../src/links/unsubscribe-token.js';
 import { testConfig, testContext, testWorker, useTestRedis, waitFor } from './helpers/queue-harness.js';
 import { seedList } from './helpers/seed-list.js';
+import { type CapturedMessage, rawHeader, startSmtpCapture } from './helpers/smtp-capture.js';
 
 const redis = useTestRedis('signup-mail');
 
 const NOW = new Date();
 const HOUR = 3_600_000;
-
-/** A message as the sink received it: the SMTP envelope, the raw header lines and the parsed MIME. */
-interface Received {
-  mailFrom: string;
-  rcptTo: string[];
-  raw: string;
-  mail: ParsedMail;
-}
-
-/**
- * A real SMTP server that keeps every message it accepts, parsed with mailparser. `refuse` answers
- * RCPT TO for an address with the code given (550: for good, 451: try later), once or always.
- */
-async function startCapture(refuse: Map<string, { code: number; times: number }> = new Map()) {
-  const messages: Received[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      const rule = refuse.get(address.address);
-      if (rule && rule.times > 0) {
-        rule.times--;
-        const error = Object.assign(new Error(rule.code >= 500 ? '5.1.1 no such user' : '4.2.0 try later'), {
-          responseCode: rule.code,
-        });
-        return callback(error);
-      }
-      callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', async () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        messages.push({
-          mailFrom,
-          rcptTo: session.envelope.rcptTo.map((r) => r.address),
-          raw,
-          mail: await simpleParser(raw),
-        });
-        callback();
-      });
-    },
-  });
-  server.on('error', () => {});
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  const port = (server.server.address() as { port: number }).port;
-  return { port, messages, close: () => new Promise<void>((done) => server.close(() => done())) };
-}
-
-/** The raw value of a header as the message carries it (mailparser folds List-* headers into one). */
-function rawHeader(raw: string, name: string): string | undefined {
-  const head = raw.split(/\r?\n\r?\n/)[0] ?? '';
-  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
-  const line = unfolded.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  return line?.slice(name.length + 1).trim();
-}
 
 /** Adds a signup-mail job and waits for it to finish; its result, or the reason it failed. */
 async function runSignupMail(ctx: Context, payload: SignupMailPayload): Promise<SignupMailResult> {
@@ -133,7 +74,7 @@ function confirmLinks(config: Config, mail: ParsedMail) {
 
 describe('the confirmation mail', () => {
   it('reaches a pending reader with one working link in both parts, from their own signed bounce address', async () => {
-    const sink = await startCapture();
+    const sink = await startSmtpCapture();
     const { config, ctx, subscribers, close } = await setup(sink.port);
     try {
       const nonce = await signUp(subscribers, 'ana@example.org', 'Ana Lovelace');
@@ -190,7 +131,7 @@ describe('the confirmation mail', () => {
   });
 
   it('sends nothing for a reader who is not pending (confirmed, imported, gone) and no welcome to one who is not active', async () => {
-    const sink = await startCapture();
+    const sink = await startSmtpCapture();
     const { ctx, subscribers, close } = await setup(sink.port);
     try {
       const nonce = await signUp(subscribers, 'ben@example.org', null);
@@ -224,7 +165,7 @@ describe('the confirmation mail', () => {
       ['gone@example.org', { code: 550, times: Number.POSITIVE_INFINITY }],
       ['later@example.org', { code: 451, times: 1 }],
     ]);
-    const sink = await startCapture(refuse);
+    const sink = await startSmtpCapture(refuse);
     const { ctx, subscribers, close } = await setup(sink.port);
     try {
       await signUp(subscribers, 'gone@example.org', null);
@@ -249,7 +190,7 @@ describe('the confirmation mail', () => {
 
 describe('the welcome mail', () => {
   it('carries the unsubscribe headers, and the latest issue page only once a send of it has started', async () => {
-    const sink = await startCapture();
+    const sink = await startSmtpCapture();
     const { config, ctx, subscribers, close } = await setup(sink.port);
     try {
       const nonce = await signUp(subscribers, 'fay@example.org', 'Fay');
@@ -264,7 +205,7 @@ describe('the welcome mail', () => {
       const second = await runSignupMail(ctx, { kind: 'welcome', email: 'fay@example.org' });
       expect(second).toMatchObject({ outcome: 'sent', archiveWeek: week });
 
-      const [without, withLink] = sink.messages as [Received, Received];
+      const [without, withLink] = sink.messages as [CapturedMessage, CapturedMessage];
       expect(without.mail.subject).toBe('Welcome to The Example Times weekly');
       expect(without.mail.text).toContain('Welcome, Fay');
       expect(`${without.raw}`).not.toContain('/archive/');
@@ -299,7 +240,7 @@ describe('the welcome mail', () => {
   });
 
   it('prints a hostile name and site name escaped in HTML and verbatim in text, never as template syntax', async () => {
-    const sink = await startCapture();
+    const sink = await startSmtpCapture();
     const site = 'Times {{> x}} <b>"&';
     const { ctx, subscribers, close } = await setup(sink.port, { SITE_NAME: site });
     try {
@@ -310,7 +251,7 @@ describe('the welcome mail', () => {
       const nonce = await signUp(subscribers, 'gil@example.org', name);
       await subscribers.confirm('gil@example.org', nonce, NOW);
       expect((await runSignupMail(ctx, { kind: 'welcome', email: 'gil@example.org' })).outcome).toBe('sent');
-      const { mail } = sink.messages[0] as Received;
+      const { mail } = sink.messages[0] as CapturedMessage;
       const html = typeof mail.html === 'string' ? mail.html : '';
 
       expect(mail.subject).toBe(`Welcome to ${site} weekly`);
@@ -331,7 +272,7 @@ describe('the welcome mail', () => {
 
 describe('pending sign-ups expire', () => {
   it('the "expire-pending" scheduler of the send queue removes a sign-up past its time and keeps a fresh one', async () => {
-    const sink = await startCapture();
+    const sink = await startSmtpCapture();
     // The worker's clock is two hours on: one sign-up ran out an hour ago, the other has a day left.
     const later = new Date(NOW.getTime() + 2 * HOUR);
     const config = testConfig({ SMTP_URL: `smtp://127.0.0.1:${sink.port}` });

@@ -1,4 +1,5 @@
 import { normalizeAddress } from '../subscribers/normalize-address.js';
+import { oneLine } from '../text/one-line.js';
 import { deliverySeverity, type Severity } from './delivery-severity.js';
 import { fieldValue, fieldValues, type HeaderField, headerFields } from './header-fields.js';
 import {
@@ -81,13 +82,9 @@ const RETURNED_TYPES = new Set([
 const COMPLAINT_TYPES = new Set(['abuse', 'fraud', 'virus', 'other']);
 const SEVERITY_ORDER: Severity[] = ['hard', 'soft', 'ignored'];
 
-/** Outside words as one safe line: no control or bidi characters, single spaces, capped. */
+/** Outside words as one safe line (see oneLine), capped. */
 export function cleanDetail(text: string, max = MAX_DETAIL_CHARS): string {
-  return text
-    .replace(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, max);
+  return oneLine(text, max);
 }
 
 /** `rfc822; <Reader@Example.org>` -> `reader@example.org` (RFC 3464 section 2.3.2: address type first). */

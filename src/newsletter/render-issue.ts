@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
-import mjml2html from 'mjml';
 import { DispatchError, isDispatchError } from '../errors.js';
+import { compileMjml, compileTemplateFile, firstLine } from './compile-template.js';
 import { escapeForTemplate } from './escape-for-template.js';
 import type { NewsletterIssue } from './newsletter-issue.js';
 import { type Personalizable, personalize, RECIPIENT_FIELDS, type Recipient, recipientToken } from './personalize.js';
@@ -44,17 +44,10 @@ const PREHEADER_PADDING = '&#847;&zwnj;&nbsp;'.repeat(90);
 
 function compileTemplates(templates: Templates): HandlebarsTemplateDelegate {
   const env = Handlebars.create();
-  const compileOne = (file: { path: string; source: string }) => {
-    try {
-      Handlebars.parse(file.source);
-      return env.compile(file.source, { strict: true });
-    } catch (cause) {
-      const message = (cause as Error).message.split('\n')[0];
-      throw new DispatchError('E_TEMPLATE', `${file.path}: ${message}`, { cause });
-    }
-  };
-  for (const [name, file] of Object.entries(templates.partials)) env.registerPartial(name, compileOne(file));
-  return compileOne(templates.main);
+  for (const [name, file] of Object.entries(templates.partials)) {
+    env.registerPartial(name, compileTemplateFile(env, file));
+  }
+  return compileTemplateFile(env, templates.main);
 }
 
 /** Finds the template line an MJML error most likely comes from: the one naming the same attribute or tag. */
@@ -71,24 +64,16 @@ function locate(templates: Templates, mjmlLine: string, message: string): string
   return undefined;
 }
 
-async function compileMjml(
+function compileIssueMjml(
   mjml: string,
   templates: Templates,
   validation: 'strict' | 'soft',
 ): Promise<{ html: string; warnings: string[] }> {
-  const describe = (e: { line: number; message: string; tagName: string }) => {
+  return compileMjml(mjml, validation, (e) => {
     const mjmlLine = mjml.split('\n')[e.line - 1] ?? '';
     const where = locate(templates, mjmlLine, e.message) ?? `issue.mjml line ${e.line}`;
     return `${where} (${e.tagName}): ${e.message}`;
-  };
-  try {
-    const result = await mjml2html(mjml, { validationLevel: validation, fonts: {}, keepComments: false });
-    return { html: result.html, warnings: result.errors.map(describe) };
-  } catch (cause) {
-    const errors = (cause as { errors?: { line: number; message: string; tagName: string }[] }).errors;
-    const detail = errors?.length ? errors.map(describe).join('; ') : (cause as Error).message;
-    throw new DispatchError('E_MJML_INVALID', detail, { cause });
-  }
+  });
 }
 
 async function renderOnce(
@@ -106,11 +91,9 @@ async function renderOnce(
       language: options.language,
     });
   } catch (cause) {
-    throw new DispatchError('E_TEMPLATE', `${templates.main.path}: ${(cause as Error).message.split('\n')[0]}`, {
-      cause,
-    });
+    throw new DispatchError('E_TEMPLATE', `${templates.main.path}: ${firstLine(cause)}`, { cause });
   }
-  const { html, warnings } = await compileMjml(mjml, templates, options.validation);
+  const { html, warnings } = await compileIssueMjml(mjml, templates, options.validation);
   const rendered = { subject: issue.subject, html, text: toPlainText(issue) };
   const bytes = Buffer.byteLength(personalize(rendered, SIZING_RECIPIENT).html);
   return { ...rendered, mjml, bytes, warnings };

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { bounceAddressOf, subscriberId, verpAddress } from '../links/mail-tags.js';
+import { oneLine } from '../text/one-line.js';
 import type { NewsletterIssue } from './newsletter-issue.js';
 import { type Personalizable, personalize, type Recipient } from './personalize.js';
 
@@ -41,7 +42,7 @@ export function domainOf(address: string): string {
 
 /** Whatever would end a header line or confuse its reader (CR, LF, every other control) becomes a space. */
 const CONTROLS = /[\p{Cc}\u2028\u2029]/gu;
-const oneLine = (value: string) => value.replace(CONTROLS, ' ');
+const headerSafe = (value: string) => value.replace(CONTROLS, ' ');
 
 /** The longest list name a List-Id carries, in characters (the name is a label, not content). */
 const LIST_NAME_CHARS = 100;
@@ -81,7 +82,7 @@ function encodedWords(text: string): string {
  * Encoded words carry any name (quotes, backslashes, non-ASCII) and nothing in them is syntax.
  */
 function listPhrase(siteName: string): string {
-  const name = [...oneLine(siteName).replace(/\s+/g, ' ').trim()].slice(0, LIST_NAME_CHARS).join('').trim();
+  const name = oneLine(siteName, LIST_NAME_CHARS);
   if (!name) return '';
   return PLAIN_PHRASE.test(name) ? name : encodedWords(name);
 }
@@ -141,7 +142,7 @@ export function toMessage(
     text: personal.text,
     messageId: `<${options.token}@${siteDomain}>`,
     headers: {
-      'List-Unsubscribe': oneLine(
+      'List-Unsubscribe': headerSafe(
         `<${recipient.unsubscribeUrl}>, <mailto:${options.unsubscribeMailto}?subject=unsubscribe>`,
       ),
       // RFC 8058: the POST body a mail client sends must be exactly List-Unsubscribe=One-Click.

@@ -1,8 +1,9 @@
 import Handlebars from 'handlebars';
-import mjml2html from 'mjml';
 import { DispatchError, isDispatchError } from '../errors.js';
+import { compileMjml, compileTemplateFile, firstLine } from '../newsletter/compile-template.js';
 import { escapeForTemplate } from '../newsletter/escape-for-template.js';
 import type { TemplateFile } from '../newsletter/templates.js';
+import { oneLine } from '../text/one-line.js';
 
 /** The two mails of a sign-up: the double opt-in request, and the welcome once confirmed. */
 export type SignupMailKind = 'confirm' | 'welcome';
@@ -57,20 +58,6 @@ export interface SignupMailOptions {
 /** Longest name a mail prints: the form bounds it too, but an import may not have. */
 export const MAIL_NAME_CHARS = 80;
 
-/**
- * One line of at most `max` characters: control characters (CR, LF, tabs, C1) and line separators
- * become spaces, so a value can neither start a header line in the subject nor add lines to the
- * text part.
- */
-function oneLine(value: string, max = Number.POSITIVE_INFINITY): string {
-  const flat = value
-    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const chars = Array.from(flat);
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : flat;
-}
-
 /** The subject of each kind: plain words and the site's name, on one line. */
 function subjectOf(data: SignupMailData): string {
   const site = oneLine(data.site.name);
@@ -111,24 +98,12 @@ function compile(file: TemplateFile, part: 'html' | 'text'): HandlebarsTemplateD
   const key = `${part}\0${file.path}\0${file.source}`;
   let fill = compiled.get(key);
   if (!fill) {
-    try {
-      // Parsed here so a syntax error is reported now, with the file, not at the first fill.
-      Handlebars.parse(file.source);
-      fill =
-        part === 'html'
-          ? htmlEnv.compile(file.source, { strict: true })
-          : textEnv.compile(file.source, { strict: true, noEscape: true });
-    } catch (cause) {
-      throw new DispatchError('E_TEMPLATE', `${file.path}: ${firstLine(cause)}`, { cause });
-    }
+    fill =
+      part === 'html' ? compileTemplateFile(htmlEnv, file) : compileTemplateFile(textEnv, file, { noEscape: true });
     compiled.set(key, fill);
     if (compiled.size > COMPILED_KEPT) compiled.delete(compiled.keys().next().value as string);
   }
   return fill;
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 function fill(file: TemplateFile, part: 'html' | 'text', context: unknown): string {
@@ -137,18 +112,6 @@ function fill(file: TemplateFile, part: 'html' | 'text', context: unknown): stri
     return template(context);
   } catch (cause) {
     throw new DispatchError('E_TEMPLATE', `${file.path}: ${firstLine(cause)}`, { cause });
-  }
-}
-
-async function compileMjml(mjml: string, file: TemplateFile): Promise<string> {
-  type MjmlError = { line: number; message: string; tagName: string };
-  const describe = (e: MjmlError) => `${file.path} (filled) line ${e.line} (${e.tagName}): ${e.message}`;
-  try {
-    return (await mjml2html(mjml, { validationLevel: 'strict', fonts: {}, keepComments: false })).html;
-  } catch (cause) {
-    const errors = (cause as { errors?: MjmlError[] }).errors;
-    const detail = errors?.length ? errors.map(describe).join('; ') : firstLine(cause);
-    throw new DispatchError('E_MJML_INVALID', detail, { cause });
   }
 }
 
@@ -176,7 +139,12 @@ export async function renderSignupMail(
   try {
     const subject = subjectOf(data);
     const context = contextOf(data, subject, options.language ?? 'en');
-    const html = await compileMjml(fill(templates.mjml, 'html', escapeForTemplate(context)), templates.mjml);
+    const mjml = fill(templates.mjml, 'html', escapeForTemplate(context));
+    const { html } = await compileMjml(
+      mjml,
+      'strict',
+      (e) => `${templates.mjml.path} (filled) line ${e.line} (${e.tagName}): ${e.message}`,
+    );
     const text = tidyText(fill(templates.text, 'text', context));
     return { subject, html, text };
   } catch (cause) {

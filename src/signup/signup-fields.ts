@@ -1,4 +1,5 @@
 import { normalizeAddress } from '../subscribers/normalize-address.js';
+import { oneLine } from '../text/one-line.js';
 
 /** Longest name kept, in characters (code points); the rest is cut. */
 export const NAME_MAX = 100;
@@ -22,24 +23,9 @@ export interface SignupFields {
 
 export type SignupFieldsResult = { ok: true; fields: SignupFields } | { ok: false; reason: string };
 
-/**
- * Text from outside made fit to keep and show: control characters and bidi overrides removed
- * (they forge how a line reads in a terminal or a table), runs of white space made one space,
- * trimmed, and cut to `max` characters.
- */
-export function cleanText(value: string, max: number): string {
-  const cleaned = value
-    .slice(0, max * 4)
-    // \p{Cs}: a lone surrogate, what cutting UTF-16 in the middle of a character leaves.
-    .replace(/[\p{Cc}\p{Cs}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return Array.from(cleaned).slice(0, max).join('').trim();
-}
-
 function fields(email: unknown, name: string | null, website: unknown, started: unknown): SignupFields {
-  const emailInput = typeof email === 'string' ? cleanText(email, EMAIL_INPUT_MAX) : '';
-  const cleanName = name === null ? '' : cleanText(name, NAME_MAX);
+  const emailInput = typeof email === 'string' ? oneLine(email, EMAIL_INPUT_MAX) : '';
+  const cleanName = name === null ? '' : oneLine(name, NAME_MAX);
   return {
     email: typeof email === 'string' && email.length <= EMAIL_INPUT_MAX ? normalizeAddress(email) : null,
     emailInput,
