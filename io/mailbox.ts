@@ -42,8 +42,11 @@ export async function startMailbox(options: {
     authOptional: true,
     banner: 'Dispatch local mailbox',
     logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
+    onData(stream, session, callback) {
+      // As a final delivery does (RFC 5321 4.4): the envelope sender on top, so a list message shows
+      // the reader's own bounce address, where `dispatch bounces` expects reports about it.
+      const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      const chunks: Buffer[] = [Buffer.from(`Return-Path: <${from}>\r\n`)];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const name = `${Date.now()}-${randomBytes(4).toString('hex')}.eml`;

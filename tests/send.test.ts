@@ -55,6 +55,9 @@ describe('send-test to a real SMTP server', () => {
         );
       expect(unsubscribe, ana.headers['list-unsubscribe']).not.toBeNull();
       expect(ana.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
+      // The mailbox records the envelope sender as a final delivery does: a test send's is the bare
+      // bounce address (its bounces change no reader).
+      expect(ana.headers['return-path']).toMatch(/^<?bounces@example\.com>?$/);
       expect(verifyUnsubscribeToken(unsubscribe?.[2] ?? '', config.UNSUBSCRIBE_SECRET)).toBe('ana@example.org');
       expect(ana.html).toContain(`href="${unsubscribe?.[1]}"`);
       expect(ana.text).toContain(`Unsubscribe:\n${unsubscribe?.[1]}\n`);
