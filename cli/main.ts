@@ -273,6 +273,97 @@ program
     await sendCommand(options);
   });
 
+const issue = program
+  .command('issue')
+  .description("the weekly loop of one week's issue: its state, the editors' approval, hold and edits, the proof");
+
+issue
+  .command('show')
+  .description('where the issue stands: built, held, approved, scheduled for T, sending, sent, empty or failed')
+  .argument('[week]', 'the ISO week (default: this week)')
+  .option('--json', 'print it as JSON')
+  .addHelpText('after', example('dispatch issue show', 'dispatch issue show 2026-W49 --json'))
+  .action(async (week: string | undefined, options: { json?: boolean }) => {
+    const { issueShowCommand } = await import('./commands/issue.js');
+    await issueShowCommand(week, options);
+  });
+
+issue
+  .command('approve')
+  .description('approve the issue: its list send starts now (the same send as dispatch send)')
+  .argument('<week>', 'the ISO week, e.g. 2026-W49')
+  .addHelpText('after', example('dispatch issue approve 2026-W49'))
+  .action(async (week: string) => {
+    const { issueApproveCommand } = await import('./commands/issue.js');
+    await issueApproveCommand(week);
+  });
+
+issue
+  .command('hold')
+  .description('hold the issue: it is not sent by itself (NEWSLETTER_SEND_AFTER) until released')
+  .argument('<week>', 'the ISO week, e.g. 2026-W49')
+  .addHelpText('after', example('dispatch issue hold 2026-W49'))
+  .action(async (week: string) => {
+    const { issueHoldCommand } = await import('./commands/issue.js');
+    await issueHoldCommand(week);
+  });
+
+issue
+  .command('release')
+  .description('release a held issue: its automatic send is scheduled again (at once if its time has passed)')
+  .argument('<week>', 'the ISO week, e.g. 2026-W49')
+  .addHelpText('after', example('dispatch issue release 2026-W49'))
+  .action(async (week: string) => {
+    const { issueReleaseCommand } = await import('./commands/issue.js');
+    await issueReleaseCommand(week);
+  });
+
+issue
+  .command('edit')
+  .description("an editor's hand on the issue before it is sent: lead story, dropped stories, order, editor's note")
+  .argument('<week>', 'the ISO week, e.g. 2026-W49')
+  .option('--lead <id>', 'pin this article as the lead story (auto: the usual choice again)')
+  .option('--drop <ids...>', 'leave these articles out')
+  .option('--keep <ids...>', 'put dropped articles back')
+  .option('--order <ids>', 'comma-separated article ids shown first, in this order (none: newest first again)')
+  .option('--note <text>', 'the editor\'s note above the stories ("" removes it)')
+  .option('--note-file <file>', "read the editor's note from a file (- for standard input)")
+  .option('--reset', 'forget every earlier edit first')
+  .option('--direct', 'rebuild in this process instead of through the queue')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch issue edit 2026-W49 --lead 6903094c8d60ce67 --drop 0a1b2c3d4e5f6071',
+      'dispatch issue edit 2026-W49 --order 6903094c8d60ce67,0a1b2c3d4e5f6071 --note-file note.txt',
+    ),
+  )
+  .action(async (week: string, options: import('./commands/issue.js').IssueEditOptions) => {
+    const { issueEditCommand } = await import('./commands/issue.js');
+    await issueEditCommand(week, options);
+  });
+
+issue
+  .command('proof')
+  .description('send the proof of the issue to EDITOR_EMAILS again')
+  .argument('<week>', 'the ISO week, e.g. 2026-W49')
+  .addHelpText('after', example('dispatch issue proof 2026-W49'))
+  .action(async (week: string) => {
+    const { issueProofCommand } = await import('./commands/issue.js');
+    await issueProofCommand(week);
+  });
+
+const archive = program.command('archive').description('the public archive of sent issues');
+
+archive
+  .command('build')
+  .description('write the archive (index, one page per sent issue, feed.xml) as static files for any web host')
+  .requiredOption('--out <dir>', 'the folder to write')
+  .addHelpText('after', example('dispatch archive build --out public/archive'))
+  .action(async (options: { out: string }) => {
+    const { archiveBuildCommand } = await import('./commands/archive.js');
+    await archiveBuildCommand(options);
+  });
+
 program
   .command('serve')
   .description('the public pages behind the site, at PUBLIC_URL: sign-up, confirm, unsubscribe and preferences')

@@ -26,6 +26,14 @@ export interface StoredIssue {
    * Missing on builds stored before builds recorded it: those count as built with other templates.
    */
   templates?: string;
+  /**
+   * The issue as its public archive page shows it: the same build rendered for the web, for no
+   * one (no reader's name, address or link, a sign-up call to action where a mail has its
+   * unsubscribe links). Missing on builds stored before the archive had its own render.
+   */
+  web?: { html: string };
+  /** The revision of the editors' curation this build applied (io/issue-edits.ts); missing: none (0). */
+  curation?: number;
   /** Set once the issue went out to the list; a sent issue is never rebuilt. */
   sentAt?: string;
 }

@@ -36,8 +36,13 @@ export type IngestPayload = z.infer<typeof ingestPayload>;
 export const socialPayload = z.object({ articleId: z.string().min(1) });
 export type SocialPayload = z.infer<typeof socialPayload>;
 
-/** newsletter: build and render a week's issue; without `week`, the week of the job's own time. */
-export const newsletterPayload = z.object({ week: z.string().optional() });
+/**
+ * newsletter: build and render a week's issue; without `week`, the week of the job's own time.
+ * The scheduler's job (no `week`) runs the weekly loop: proof, then approval or the timed send.
+ * `edit`: a rebuild after an editor's edit (the proof goes again if it changed an approved or
+ * scheduled issue).
+ */
+export const newsletterPayload = z.object({ week: z.string().optional(), edit: z.boolean().optional() });
 export type NewsletterPayload = z.infer<typeof newsletterPayload>;
 
 /** feeds: poll one RSS or Atom feed and enqueue its new items. */
@@ -54,6 +59,8 @@ export const sendPayload = z.object({
   token: z.string().min(8),
   /** Test sends: the subject gets "[Test] " and this suffix. */
   testSuffix: z.string().optional(),
+  /** A proof for the editors (a test send): "[Proof] " instead of "[Test] ", and where to review and approve the issue. */
+  proof: z.boolean().optional(),
 });
 export type SendPayload = z.infer<typeof sendPayload>;
 
@@ -75,6 +82,22 @@ export const signupMailPayload = z.object({
   email: z.string().refine((to) => normalizeAddress(to) === to, 'not a normalized email address'),
 });
 export type SignupMailPayload = z.infer<typeof signupMailPayload>;
+
+/**
+ * send (job name "list-send"): starts the week's list send when its time comes (NEWSLETTER_SEND_AFTER
+ * after the weekly build), unless an editor holds the issue. One per week, by a fixed job id.
+ */
+export const listSendPayload = z.object({ week: z.string() });
+export type ListSendPayload = z.infer<typeof listSendPayload>;
+
+/** send (job name "editor-notice"): tells the editors (EDITOR_EMAILS) what the weekly loop could not do. */
+export const editorNoticePayload = z.object({
+  week: z.string(),
+  kind: z.enum(['empty', 'build-failed', 'send-failed']),
+  /** "E_CODE: message", for a failure. */
+  detail: z.string().max(2000).optional(),
+});
+export type EditorNoticePayload = z.infer<typeof editorNoticePayload>;
 
 /** Queues a sign-up mail on the send queue (job name "signup-mail"). */
 export async function queueSignupMail(queues: Pick<Queues, 'send'>, payload: SignupMailPayload): Promise<void> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DispatchError } from './errors.js';
+import { normalizeAddress } from './subscribers/normalize-address.js';
 import { zodProblems } from './zod-problems.js';
 
 const timeZone = z.string().refine(
@@ -85,6 +86,53 @@ export const configSchema = z.object({
     .string()
     .regex(/^\S+( \S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields, e.g. "0 9 * * 5"')
     .default('0 9 * * 5'),
+  /**
+   * How long after the weekly build the list send starts by itself, unless an editor holds it:
+   * a duration such as `0s`, `90m`, `2h` or `1d`. Empty: the issue waits for an editor's approval
+   * (`dispatch issue approve`, or Approve in the preview). @defaultValue empty (wait for approval)
+   */
+  NEWSLETTER_SEND_AFTER: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d{1,6}(s|m|h|d)$/, 'must be a duration such as 0s, 90m, 2h or 1d, or empty to wait for approval')
+      .transform((v) => durationMs(v))
+      .optional(),
+  ),
+  /**
+   * Who gets the weekly proof (and word of an empty week or a failed build): addresses,
+   * comma-separated. @defaultValue none (no proof is sent)
+   */
+  EDITOR_EMAILS: z
+    .string()
+    .default('')
+    .transform((v) => [
+      ...new Set(
+        v
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine((a) => normalizeAddress(a) !== null, 'must list email addresses separated by commas')
+          .transform((a) => normalizeAddress(a) as string),
+      ),
+    ),
+  /**
+   * The preview's address as editors reach it: the proof links there to approve and edit the issue.
+   * @defaultValue http://PREVIEW_HOST:PREVIEW_PORT
+   */
+  PREVIEW_URL: z.preprocess(blankToUndefined, httpUrl.optional()),
+  /**
+   * Where readers find the public archive (the "View in browser" links, canonical URLs and the
+   * feed point there). `dispatch serve` serves it at PUBLIC_URL/archive; set this when the static
+   * `dispatch archive build` is hosted elsewhere. @defaultValue PUBLIC_URL/archive
+   */
+  ARCHIVE_URL: z.preprocess(blankToUndefined, httpUrl.optional()),
   /** RSS 2.0 or Atom feeds to poll, comma-separated. @defaultValue none */
   FEEDS: z
     .string()
@@ -210,6 +258,27 @@ export const configSchema = z.object({
 });
 
 export type Config = z.output<typeof configSchema>;
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `90m` as milliseconds: a whole number and one unit of s, m, h or d. */
+export function durationMs(duration: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(duration);
+  if (!match) throw new DispatchError('E_INPUT_FORMAT', `not a duration such as 90m or 2h: "${duration.slice(0, 40)}"`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** The preview's address as editors reach it: PREVIEW_URL, else its bind address and port. */
+export function previewUrlOf(config: Pick<Config, 'PREVIEW_URL' | 'PREVIEW_HOST' | 'PREVIEW_PORT'>): string {
+  if (config.PREVIEW_URL) return config.PREVIEW_URL;
+  const host = config.PREVIEW_HOST.includes(':') ? `[${config.PREVIEW_HOST}]` : config.PREVIEW_HOST;
+  return `http://${host}:${config.PREVIEW_PORT}`;
+}
+
+/** Where the public archive lives: ARCHIVE_URL, else PUBLIC_URL/archive (what `dispatch serve` serves). */
+export function archiveUrlOf(config: Pick<Config, 'ARCHIVE_URL' | 'PUBLIC_URL'>): string {
+  return config.ARCHIVE_URL ?? `${config.PUBLIC_URL}/archive`;
+}
 
 /**
  * Validates the environment into a typed {@link Config}. Every bad variable is reported in one

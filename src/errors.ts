@@ -42,6 +42,9 @@ export const ERROR_CODES = {
   E_TOO_MANY_RECIPIENTS: 'a test send names more addresses than TEST_SEND_MAX_RECIPIENTS',
   E_SECRET_DEFAULT:
     'UNSUBSCRIBE_SECRET is the public development default while PUBLIC_URL or SMTP_URL is not local, or `dispatch bounces` listens beyond this machine',
+  E_ISSUE_SENT:
+    "the week's issue has gone to the list (its send started): it is frozen, and hold, edit and approve no longer apply",
+  E_ISSUE_HELD: "the week's issue is held: `dispatch issue release <week>` lets it go out",
   E_OUTPUT_WRITE: 'an output file (`--out`) cannot be written',
   E_IMPORT_REJECTED: 'a subscriber import rejected every row',
   E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',

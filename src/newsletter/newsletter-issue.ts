@@ -43,4 +43,11 @@ export interface NewsletterIssue {
   more: { title: string; url: string | null }[];
   site: IssueSite;
   articleCount: number;
+  /**
+   * The editor's note shown above the stories, as paragraphs of plain text; empty: no note.
+   * Missing on issues built before notes existed.
+   */
+  note?: string[];
+  /** The issue's public page (ARCHIVE_URL/<week>): the "View in browser" link. Missing on older builds. */
+  archiveUrl?: string;
 }
