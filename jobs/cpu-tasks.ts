@@ -39,7 +39,10 @@ export const CPU_TASKS = {
     };
   },
 
-  /** newsletter: a week's articles to its rendered issue (E_ISSUE_EMPTY when none qualify). */
+  /**
+   * newsletter: a week's articles (and its curation, in `build`) to its rendered issue, the
+   * curation's warnings first among the render's (E_ISSUE_EMPTY when none qualify).
+   */
   renderWeekIssue: async () => {
     const [{ buildIssue }, { renderIssue }] = await Promise.all([
       import('../src/newsletter/build-issue.js'),
@@ -47,12 +50,18 @@ export const CPU_TASKS = {
     ]);
     return async (
       articles: readonly Article[],
-      build: BuildIssueOptions,
+      // No callback: the options cross the thread by structured clone.
+      build: Omit<BuildIssueOptions, 'onWarning'>,
       templates: Templates,
       render: RenderOptions,
     ): Promise<{ rendered: RenderedIssue; articleCount: number }> => {
-      const issue = buildIssue(articles, build);
-      return { rendered: await renderIssue(issue, templates, render), articleCount: issue.articleCount };
+      const curationWarnings: string[] = [];
+      const issue = buildIssue(articles, { ...build, onWarning: (w) => curationWarnings.push(w) });
+      const rendered = await renderIssue(issue, templates, render);
+      return {
+        rendered: { ...rendered, warnings: [...curationWarnings, ...rendered.warnings] },
+        articleCount: issue.articleCount,
+      };
     };
   },
 

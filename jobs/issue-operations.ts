@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createIssueEdits } from '../io/issue-edits.js';
 import { templatesFingerprint } from '../io/load-templates.js';
 import { loadSampleRecipient } from '../io/sample-recipient.js';
 import type { StoredIssue } from '../io/store.js';
 import { DispatchError, ERROR_CODES, type ErrorCode } from '../src/errors.js';
 import { normalizeAddress } from '../src/subscribers/normalize-address.js';
 import type { Context } from './context.js';
+import type { CpuRunner } from './cpu-tasks.js';
 
 /** How long a command waits for a queued build or test send. */
 export const WAIT_MS = 60_000;
@@ -46,35 +48,47 @@ async function hasWorker(ctx: Context): Promise<boolean> {
 
 /**
  * Whether a stored issue goes out (and shows) as it is: it was sent (frozen, never rebuilt), or it
- * was built with the templates whose fingerprint is `fingerprint` (null: they cannot be read). An
- * unsent build with other templates, or one from before builds recorded them, is out of date.
+ * was built with the templates whose fingerprint is `fingerprint` (null: they cannot be read) and
+ * applied the editors' curation at `curationRevision` (io/issue-edits.ts; 0: never edited). An
+ * unsent build with other templates or another revision, or one from before builds recorded its
+ * templates, is out of date.
  */
-export function isUpToDate(stored: StoredIssue, fingerprint: string | null): boolean {
-  return stored.sentAt !== undefined || (fingerprint !== null && stored.templates === fingerprint);
+export function isUpToDate(stored: StoredIssue, fingerprint: string | null, curationRevision = 0): boolean {
+  return (
+    stored.sentAt !== undefined ||
+    (fingerprint !== null && stored.templates === fingerprint && (stored.curation ?? 0) === curationRevision)
+  );
 }
 
 /**
- * The week's stored issue as it goes out: the stored one when it is sent or was built with the
- * templates in `templatesDir` now; otherwise (none stored, or unsent and built with other
- * templates) built first, here (`direct`) or through the newsletter queue, and the new build
- * returned. What test sends, the preview's send form and the list send all call, so what they
- * send is what the preview shows after its own rebuild.
+ * The week's stored issue as it goes out: the stored one when it is sent, or was built with the
+ * templates in `templatesDir` now and the editors' latest curation; otherwise (none stored, or
+ * unsent and built with other templates or an older edit) built first, here (`direct`, on
+ * `options.cpu` when given, else on this thread) or through the newsletter queue, and the new
+ * build returned. What test sends, the preview's send form and the list send all call, so what
+ * they send is what the preview shows after its own rebuild.
  */
 export async function ensureIssue(
   ctx: Context,
   week: string,
   direct: boolean,
   templatesDir: string,
+  options: { cpu?: CpuRunner } = {},
 ): Promise<StoredIssue> {
   const existing = await ctx.store.getIssue(week);
   if (existing?.sentAt) return existing;
+  const edits = createIssueEdits(ctx.redis, ctx.config.REDIS_PREFIX);
   // Unreadable templates count as changed: the rebuild then reports why, with its file.
-  const fingerprint = await templatesFingerprint(templatesDir).catch(() => null);
-  if (existing && isUpToDate(existing, fingerprint)) return existing;
+  const [fingerprint, curation] = await Promise.all([
+    templatesFingerprint(templatesDir).catch(() => null),
+    edits.get(week),
+  ]);
+  if (existing && isUpToDate(existing, fingerprint, curation.revision)) return existing;
   if (direct) {
     // Loaded only here: `status` and `send --pause` import this module and never build (MJML).
     const { buildWeekIssue } = await import('./build-week-issue.js');
-    const result = await buildWeekIssue({ store: ctx.store, config: ctx.config, templatesDir }, week, new Date());
+    const deps = { store: ctx.store, config: ctx.config, templatesDir, edits, cpu: options.cpu };
+    const result = await buildWeekIssue(deps, week, new Date());
     if (result.status === 'empty') throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
     // 'already-sent': a list send froze it meanwhile; the frozen issue is what goes out.
     const stored = await ctx.store.getIssue(week);

@@ -9,6 +9,8 @@ import { renderIssue } from '../src/newsletter/render-issue.js';
 import { config, NOW, RECIPIENT, templates, WEEK, weekOfArticles } from './helpers/issue-fixtures.js';
 
 const GMAIL_CLIP = 102_400;
+/** As in production: the public pages (and so the archive) on https. */
+const publicConfig = { ...config, PUBLIC_URL: 'https://news.example.com' };
 
 function dom(html: string): Document {
   return (parseHTML(html) as unknown as { document: Document }).document;
@@ -69,7 +71,7 @@ describe('buildIssue', () => {
 describe('renderIssue', () => {
   it('gives a newsletter with lang, alt text, both calls to action and the recipient’s own links', async () => {
     const rendered = await renderIssue(
-      buildIssue(weekOfArticles(10), { week: WEEK, now: NOW, config }),
+      buildIssue(weekOfArticles(10), { week: WEEK, now: NOW, config: publicConfig }),
       await templates(),
     );
     expect(rendered.warnings).toEqual([]);
@@ -88,6 +90,7 @@ describe('renderIssue', () => {
     expect(linkTo(/^Sign up free$/)).toMatch(/^https:\/\/news\.example\.com\/newsletter\?utm_source=newsletter/);
     expect(linkTo(/^Unsubscribe$/)).toBe(RECIPIENT.unsubscribeUrl);
     expect(linkTo(/^Manage preferences$/)).toBe(RECIPIENT.preferencesUrl);
+    expect(linkTo(/^View in browser$/)).toBe('https://news.example.com/archive/2026-W48');
     expect(document.body.textContent).toContain('Hi Ana, here is what mattered this week.');
     expect(document.body.textContent).toContain('The Example Times, 1 Example Street');
     for (const a of links) expect(a.getAttribute('href') ?? '').toMatch(/^https:\/\//);
@@ -107,7 +110,10 @@ describe('renderIssue', () => {
       }),
       { receivedAt: NOW },
     );
-    const rendered = await renderIssue(buildIssue([hostile], { week: WEEK, now: NOW, config }), await templates());
+    const rendered = await renderIssue(
+      buildIssue([hostile], { week: WEEK, now: NOW, config: publicConfig }),
+      await templates(),
+    );
     const message = personalize(rendered, RECIPIENT);
     const document = dom(message.html);
     expect(document.querySelectorAll('script')).toHaveLength(0);

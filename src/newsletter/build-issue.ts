@@ -1,9 +1,11 @@
-import type { Config } from '../config.js';
+import { archiveUrlOf, type Config } from '../config.js';
 import { DispatchError } from '../errors.js';
 import type { Article } from '../ingest/article.js';
 import { withUtm } from '../links/with-utm.js';
 import { type Summary, summarize } from '../summarize/summarize.js';
 import { cutToFit } from '../text/cut-text.js';
+import { oneLine } from '../text/one-line.js';
+import { applyCuration, type Curation, NO_CURATION, NOTE_MAX_CHARS } from './curation.js';
 import { type IsoWeek, parseIsoWeek, weekRange } from './iso-week.js';
 import { PREHEADER_MAX_CHARS, SUBJECT_MAX_CHARS } from './limits.js';
 import type { IssueCard, NewsletterIssue } from './newsletter-issue.js';
@@ -18,6 +20,8 @@ export type IssueConfig = Pick<
   | 'TZ'
   | 'UTM_PARAMS'
   | 'NEWSLETTER_MAX_CARDS'
+  | 'ARCHIVE_URL'
+  | 'PUBLIC_URL'
 >;
 
 export interface BuildIssueOptions {
@@ -27,6 +31,10 @@ export interface BuildIssueOptions {
   config: IssueConfig;
   /** Summaries already computed, by article id; the rest are computed here. */
   summaries?: ReadonlyMap<string, Summary>;
+  /** The editors' curation of the week (io/issue-edits.ts). @defaultValue NO_CURATION */
+  curation?: Pick<Curation, 'lead' | 'drop' | 'order' | 'note'>;
+  /** Told of each curation id that names no article of the week (it is ignored). */
+  onWarning?: (warning: string) => void;
 }
 
 function dateIn(instant: Date, timeZone: string, weekday = false): string {
@@ -53,9 +61,37 @@ export function chooseLead(articles: readonly Article[]): Article {
 }
 
 /**
+ * The editor's note as paragraphs: parted by blank lines, each one line of text (control
+ * characters and runs of white space become one space), empty ones dropped. Line by line, so a
+ * note of any shape costs its length; cut at NOTE_MAX_CHARS, which an edit cannot pass anyway.
+ */
+export function noteParagraphs(note: string | null): string[] {
+  if (!note) return [];
+  const paragraphs: string[] = [];
+  let current: string[] = [];
+  const end = () => {
+    const paragraph = oneLine(current.join(' '));
+    if (paragraph) paragraphs.push(paragraph);
+    current = [];
+  };
+  // A code point is at most two UTF-16 units: the first 2 × max units hold the first max characters.
+  const text = Array.from(note.slice(0, 2 * NOTE_MAX_CHARS))
+    .slice(0, NOTE_MAX_CHARS)
+    .join('');
+  for (const line of text.split('\n')) {
+    if (oneLine(line)) current.push(line);
+    else end();
+  }
+  end();
+  return paragraphs;
+}
+
+/**
  * The newsletter issue for one ISO week: the articles published in it (in the configured time
  * zone), deduplicated by id, newest first; the lead story on top; up to NEWSLETTER_MAX_CARDS full
- * cards and the rest listed under "More this week". Pure: summaries are computed here when not given.
+ * cards and the rest listed under "More this week". The editors' curation is applied first (see
+ * `applyCuration`): stories dropped, the lead pinned, the order set, the note above the stories.
+ * Pure: summaries are computed here when not given.
  */
 export function buildIssue(articles: readonly Article[], options: BuildIssueOptions): NewsletterIssue {
   const { config, week } = options;
@@ -87,9 +123,12 @@ export function buildIssue(articles: readonly Article[], options: BuildIssueOpti
     bullets: summary.bullets,
   });
 
-  const leadArticle = chooseLead(inWeek);
+  const curation = options.curation ?? NO_CURATION;
+  const curated = applyCuration(inWeek, curation, week, chooseLead);
+  for (const warning of curated.warnings) options.onWarning?.(warning);
+  const leadArticle = curated.lead;
   const leadSummary = summaryOf(leadArticle);
-  const others = inWeek.filter((a) => a !== leadArticle);
+  const others = curated.others;
   const carded = others.slice(0, Math.max(0, config.NEWSLETTER_MAX_CARDS - 1));
   const listed = others.slice(carded.length);
   const subject = `${config.SITE_NAME} weekly: ${leadArticle.title}`;
@@ -113,8 +152,11 @@ export function buildIssue(articles: readonly Article[], options: BuildIssueOpti
       twitterHandle: config.TWITTER_HANDLE,
       twitterUrl: `https://twitter.com/${handle}`,
       signupUrl: link(config.NEWSLETTER_SIGNUP_URL) ?? config.NEWSLETTER_SIGNUP_URL,
+      signupPageUrl: `${config.PUBLIC_URL}/subscribe`,
       address: config.PUBLISHER_ADDRESS,
     },
-    articleCount: inWeek.length,
+    articleCount: 1 + others.length,
+    note: noteParagraphs(curation.note),
+    archiveUrl: `${archiveUrlOf(config)}/${week}`,
   };
 }

@@ -20,7 +20,13 @@ export interface IssueSite {
   url: string;
   twitterHandle: string;
   twitterUrl: string;
+  /** The newsletter's sign-up link (NEWSLETTER_SIGNUP_URL, with UTM parameters): the "Join" call to action. */
   signupUrl: string;
+  /**
+   * The sign-up page of `dispatch serve` (PUBLIC_URL/subscribe): where the web render sends a reader
+   * in place of a mail's unsubscribe area. Missing on builds from before the web render.
+   */
+  signupPageUrl?: string;
   address: string;
 }
 
@@ -37,9 +43,9 @@ export interface NewsletterIssue {
   subject: string;
   preheader: string;
   lead: IssueCard;
-  /** The other stories with full cards, newest first. */
+  /** The other stories with full cards: those an editor ordered first, then newest first. */
   cards: IssueCard[];
-  /** Stories listed by title only under "More this week", newest first. */
+  /** Stories listed by title only under "More this week", in the same order. */
   more: { title: string; url: string | null }[];
   site: IssueSite;
   articleCount: number;

@@ -14,6 +14,12 @@ export interface RenderOptions {
   maxHtmlBytes?: number;
   /** `<mjml lang>`. @defaultValue 'en' */
   language?: string;
+  /**
+   * Also render the final issue (after any cuts) for its public page, as `web`: for no one, with
+   * a sign-up call to action where a mail has the reader's own links. Costs a second MJML compile.
+   * @defaultValue false
+   */
+  web?: boolean;
 }
 
 export interface RenderedIssue extends Personalizable {
@@ -24,6 +30,8 @@ export interface RenderedIssue extends Personalizable {
   bytes: number;
   /** What was cut to fit the budget, and MJML's own warnings at soft validation. */
   warnings: string[];
+  /** The issue's public page, with no recipient token left in it; only with the `web` option. */
+  web?: { html: string };
 }
 
 /** A recipient as long as any real one, to measure the personalized size against the budget. */
@@ -38,6 +46,24 @@ const SIZING_RECIPIENT: Recipient = {
 const RECIPIENT_TOKENS = Object.fromEntries(
   RECIPIENT_FIELDS.map((k) => [k, new Handlebars.SafeString(recipientToken(k))]),
 );
+
+/**
+ * Who the web render is for: no one. A template that ignores `web` and still prints a reader's
+ * values gets these: "because you signed up", "Hi there", and the sign-up page where a reader's
+ * own links would be. No address, no name, no token of anyone's.
+ */
+function nobody(signupPageUrl: string): Recipient {
+  return { email: 'you', firstName: null, unsubscribeUrl: signupPageUrl, preferencesUrl: signupPageUrl };
+}
+
+/** What every template may read, also on issues built before it existed. */
+function withDefaults(issue: NewsletterIssue): NewsletterIssue {
+  return {
+    ...issue,
+    note: issue.note ?? [],
+    site: { ...issue.site, signupPageUrl: issue.site.signupPageUrl ?? issue.site.signupUrl },
+  };
+}
 
 /** Zero-width non-joiners and spaces after the preheader, so clients show nothing else in the preview. */
 const PREHEADER_PADDING = '&#847;&zwnj;&nbsp;'.repeat(90);
@@ -76,24 +102,36 @@ function compileIssueMjml(
   });
 }
 
+/** Handlebars, then MJML: the issue's HTML, for the mail (with recipient tokens) or for the web. */
+async function compileOnce(
+  issue: NewsletterIssue,
+  fill: HandlebarsTemplateDelegate,
+  templates: Templates,
+  options: Required<RenderOptions>,
+  web: boolean,
+) {
+  let mjml: string;
+  try {
+    mjml = fill({
+      issue: escapeForTemplate(withDefaults(issue)),
+      recipient: RECIPIENT_TOKENS,
+      preheaderPadding: PREHEADER_PADDING,
+      language: options.language,
+      web,
+    });
+  } catch (cause) {
+    throw new DispatchError('E_TEMPLATE', `${templates.main.path}: ${firstLine(cause)}`, { cause });
+  }
+  return { mjml, ...(await compileIssueMjml(mjml, templates, options.validation)) };
+}
+
 async function renderOnce(
   issue: NewsletterIssue,
   fill: HandlebarsTemplateDelegate,
   templates: Templates,
   options: Required<RenderOptions>,
 ) {
-  let mjml: string;
-  try {
-    mjml = fill({
-      issue: escapeForTemplate(issue),
-      recipient: RECIPIENT_TOKENS,
-      preheaderPadding: PREHEADER_PADDING,
-      language: options.language,
-    });
-  } catch (cause) {
-    throw new DispatchError('E_TEMPLATE', `${templates.main.path}: ${firstLine(cause)}`, { cause });
-  }
-  const { html, warnings } = await compileIssueMjml(mjml, templates, options.validation);
+  const { mjml, html, warnings } = await compileOnce(issue, fill, templates, options, false);
   const rendered = { subject: issue.subject, html, text: toPlainText(issue) };
   const bytes = Buffer.byteLength(personalize(rendered, SIZING_RECIPIENT).html);
   return { ...rendered, mjml, bytes, warnings };
@@ -119,7 +157,7 @@ const STEPS: ((issue: NewsletterIssue) => { issue: NewsletterIssue; cut: string 
   },
 ];
 
-/** Moves the oldest full card into the "More this week" list (cards are newest first). */
+/** Moves the last full card (the oldest, unless an editor ordered them) into the "More this week" list. */
 function moveOldestCard(issue: NewsletterIssue): { issue: NewsletterIssue; cut: string } | null {
   const oldest = issue.cards.at(-1);
   if (!oldest) return null;
@@ -137,7 +175,8 @@ function moveOldestCard(issue: NewsletterIssue): { issue: NewsletterIssue; cut: 
  * Renders an issue: Handlebars fills the templates once, MJML compiles once, and the result keeps
  * per-recipient {{tokens}} for `personalize`. Over the size budget (measured after
  * personalization) it cuts step by step, deterministically (images beyond the lead, then bullets
- * beyond the first, then the oldest cards into "More this week"), and says what it cut in `warnings`.
+ * beyond the first, then the last cards into "More this week"), and says what it cut in `warnings`.
+ * With `web`, the final issue is rendered once more for its public page (see {@link RenderedIssue.web}).
  */
 export async function renderIssue(
   issue: NewsletterIssue,
@@ -159,6 +198,7 @@ async function renderWithin(issue: NewsletterIssue, templates: Templates, option
     validation: options.validation ?? 'strict',
     maxHtmlBytes: options.maxHtmlBytes ?? 100_000,
     language: options.language ?? 'en',
+    web: options.web ?? false,
   };
   const fill = compileTemplates(templates);
   let current = issue;
@@ -178,5 +218,12 @@ async function renderWithin(issue: NewsletterIssue, templates: Templates, option
   if (rendered.bytes > settings.maxHtmlBytes) {
     warnings.push(`still ${rendered.bytes} bytes after every cut, over the ${settings.maxHtmlBytes}-byte budget`);
   }
-  return { ...rendered, issue: current, warnings };
+  if (!settings.web) return { ...rendered, issue: current, warnings };
+  const web = await compileOnce(current, fill, templates, settings, true);
+  for (const w of web.warnings) if (!rendered.warnings.includes(w)) warnings.push(`web page: ${w}`);
+  // A template that ignores `web` may still print recipient tokens: they are filled for no one,
+  // by the same merge a send uses, so the page holds none.
+  const signupPage = current.site.signupPageUrl ?? current.site.signupUrl;
+  const page = personalize({ subject: current.subject, html: web.html, text: '' }, nobody(signupPage));
+  return { ...rendered, issue: current, warnings, web: { html: page.html } };
 }

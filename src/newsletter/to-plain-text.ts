@@ -22,18 +22,26 @@ export function wrap(text: string, indent = '', firstIndent = indent): string[] 
 }
 
 /**
- * The plain-text part, built from the issue model (not from the HTML): a numbered list of
- * title, byline and date, bullets and bare URL; then the calls to action and the unsubscribe URL.
+ * The plain-text part, built from the issue model (not from the HTML): the "View in browser" URL,
+ * the editor's note, a numbered list of title, byline and date, bullets and bare URL; then the
+ * calls to action and the unsubscribe URL.
  * It is in template form: `{{firstName}}`, `{{email}}`, `{{preferencesUrl}}` and
  * `{{unsubscribeUrl}}` are left for `personalize`, and every line made from the issue is escaped
- * with `escapeTextPart`, so article text of any kind comes out verbatim, never as a token.
+ * with `escapeTextPart`, so article text (and an editor's note) of any kind comes out verbatim,
+ * never as a token.
  */
 export function toPlainText(issue: NewsletterIssue): string {
   const out: string[] = [];
   /** Lines of issue text: wrapped, then escaped. */
   const add = (...lines: string[]) => out.push(...lines.map(escapeTextPart));
-  add(...wrap(`${issue.site.name} weekly · No. ${issue.number} · ${issue.date}`), '');
+  add(...wrap(`${issue.site.name} weekly · No. ${issue.number} · ${issue.date}`));
+  if (issue.archiveUrl) add(`View in browser: ${issue.archiveUrl}`);
+  add('');
   out.push(`Hi ${recipientToken('firstName')}, here is what mattered this week.`, '');
+  if (issue.note?.length) {
+    add('From the editor', '');
+    for (const paragraph of issue.note) add(...wrap(paragraph), '');
+  }
   [issue.lead, ...issue.cards].forEach((card, i) => {
     const number = `${i + 1}. `;
     const pad = ' '.repeat(number.length);
