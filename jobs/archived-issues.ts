@@ -17,9 +17,14 @@ export async function archivedIssue(week: string, { store, ledger }: ArchiveSour
   return await store.getIssue(week);
 }
 
-/** The newest public issue's week; null when no issue has gone out. */
-export async function latestArchivedWeek({ store, ledger }: ArchiveSources): Promise<string | null> {
+/** The weeks of the public issues, newest first. */
+export async function archivedWeeks({ store, ledger }: ArchiveSources): Promise<string[]> {
   const [sends, stored] = await Promise.all([ledger.list(), store.listIssues()]);
   const issues = new Set(stored);
-  return sends.find((week) => issues.has(week)) ?? null;
+  return sends.filter((week) => issues.has(week));
+}
+
+/** The newest public issue's week; null when no issue has gone out. */
+export async function latestArchivedWeek(sources: ArchiveSources): Promise<string | null> {
+  return (await archivedWeeks(sources))[0] ?? null;
 }

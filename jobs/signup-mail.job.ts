@@ -5,7 +5,7 @@ import type { Mailer } from '../io/mailer.js';
 import type { SendLedger } from '../io/send-ledger.js';
 import type { Store } from '../io/store.js';
 import type { SubscriberStore } from '../io/subscriber-store.js';
-import type { Config } from '../src/config.js';
+import { archiveUrlOf, type Config } from '../src/config.js';
 import { confirmToken } from '../src/links/confirm-token.js';
 import { bounceAddressOf, signupMessageToken, subscriberId, verpAddress } from '../src/links/mail-tags.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
@@ -110,7 +110,7 @@ export function signupMailJob(deps: SignupMailDeps) {
         site,
         email,
         name: subscriber.name,
-        archiveUrl: archiveWeek ? `${config.PUBLIC_URL}/archive/${archiveWeek}` : null,
+        archiveUrl: archiveWeek ? `${archiveUrlOf(config)}/${archiveWeek}` : null,
         unsubscribeUrl: links.unsubscribeUrl,
         preferencesUrl: links.preferencesUrl,
       };

@@ -5,6 +5,7 @@ import { createSendLedger, type SendLedger } from '../io/send-ledger.js';
 import { createSignupLimits, type SignupLimits } from '../io/signup-limits.js';
 import type { Store } from '../io/store.js';
 import { createSubscriberStore, type SubscriberStatus, type SubscriberStore } from '../io/subscriber-store.js';
+import { createArchive } from '../jobs/archive-site.js';
 import type { Context } from '../jobs/context.js';
 import { type Queues, queueSignupMail } from '../jobs/queues.js';
 import { html, type Raw, raw } from '../preview/html.js';
@@ -17,7 +18,7 @@ import { checkFillTime, fillTimeToken } from '../src/signup/fill-time.js';
 import { invalidAddressMessage, signupFields, USER_AGENT_MAX } from '../src/signup/signup-fields.js';
 import { signupForm } from '../src/signup/signup-form.js';
 import { oneLine } from '../src/text/one-line.js';
-import { archivePage } from './archive-page.js';
+import { archiveResponse } from './archive-page.js';
 
 export interface ServeOptions {
   config: Config;
@@ -51,7 +52,10 @@ const SECURITY_HEADERS = {
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 };
 
-/** An archived issue is the newsletter's own HTML: its inline styles, and images from anywhere on https. */
+/**
+ * The archive's pages are public: caches may keep them (archive-page.ts sets how long). An issue
+ * is the newsletter's own HTML: its inline styles, and images from anywhere on https.
+ */
 const ARCHIVE_HEADERS = {
   ...SECURITY_HEADERS,
   'content-security-policy':
@@ -61,7 +65,6 @@ const ARCHIVE_HEADERS = {
 const TOKEN_ROUTE = /^\/(unsubscribe|preferences)\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 // checkConfirmToken reads the token; this only bounds it.
 const CONFIRM_ROUTE = /^\/confirm\/([A-Za-z0-9._-]{1,600})$/;
-const ARCHIVE_ROUTE = /^\/archive\/(\d{4}-W\d{2})$/;
 
 const STYLE = `body{font:16px/1.5 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;max-width:560px;margin:40px auto;padding:0 20px;color:#1a1a1a}
 button{font:inherit;padding:10px 18px;background:#0b57d0;color:#fff;border:0;border-radius:4px;cursor:pointer}
@@ -140,7 +143,8 @@ function standing(email: string, status: SubscriberStatus | undefined, site: str
  * - `GET /confirm/:token` asks, `POST` confirms (double opt-in);
  * - `GET /unsubscribe/:token` asks, `POST` unsubscribes, from the page's button or from a mail
  *   client's RFC 8058 one-click POST; `GET /preferences/:token` shows the reader's status;
- * - `GET /archive/:week` an issue that was sent.
+ * - `GET /archive` the index of sent issues, `/archive/:week` one of them, `/archive/feed.xml` their
+ *   Atom feed (HEAD too; see archive-page.ts).
  *
  * A GET never changes anything (link scanners follow GETs). A bad, forged or expired token gets a
  * clear page and changes nothing. It answers only to PUBLIC_URL's host, the bound address and the
@@ -312,10 +316,19 @@ ${raw(signupForm({ action: 'subscribe', ...form }))}`,
     return linkProblem('ended', res);
   }
 
-  async function archive(res: ServerResponse, week: string): Promise<void> {
-    const result = await archivePage(week, { store: options.store, ledger: options.ledger, config, now: now() });
-    res.writeHead(result.status, { ...ARCHIVE_HEADERS, 'content-type': 'text/html; charset=utf-8' });
-    res.end(result.html);
+  // One per app: it keeps what it has read of frozen issues, so the index and feed stay cheap.
+  const archive = createArchive({ store: options.store, ledger: options.ledger, config });
+
+  /** An address under /archive. A HEAD gets the same headers, without the body (node:http drops it). */
+  async function archivePage(res: ServerResponse, path: string): Promise<void> {
+    const result = await archiveResponse(path, archive, now());
+    res.writeHead(result.status, {
+      ...ARCHIVE_HEADERS,
+      'cache-control': result.cacheControl,
+      'content-type': result.type,
+      'content-length': Buffer.byteLength(result.body),
+    });
+    res.end(result.body);
   }
 
   async function tokenPage(req: IncomingMessage, res: ServerResponse, kind: string, token: string): Promise<void> {
@@ -402,10 +415,9 @@ ${canRejoin ? html`<p><a href="${signupUrl}">Sign up</a> to get it again.</p>` :
         if (!reading && method !== 'POST') return notAllowed(res, 'GET, POST');
         return await confirm(req, res, confirmMatch[1] as string);
       }
-      const archiveMatch = ARCHIVE_ROUTE.exec(path);
-      if (archiveMatch) {
-        if (!reading) return notAllowed(res, 'GET');
-        return await archive(res, archiveMatch[1] as string);
+      if (path === '/archive' || path.startsWith('/archive/')) {
+        if (!reading) return notAllowed(res, 'GET, HEAD');
+        return await archivePage(res, path);
       }
       const tokenMatch = TOKEN_ROUTE.exec(path);
       if (tokenMatch) return await tokenPage(req, res, tokenMatch[1] as string, tokenMatch[2] as string);

@@ -20,32 +20,66 @@ async function issueBuilt(overrides: Record<string, string> = {}) {
 }
 
 describe('the archive page of an issue', () => {
-  it('shows a sent issue as it went out, personalized for no one', async () => {
+  /** What nothing on a public page may hold: a reader's link, token, address or name. */
+  function expectNoReader(html: string, emails: string[], secret: string) {
+    expect(html).not.toContain('/unsubscribe/');
+    expect(html).not.toContain('/preferences/');
+    expect(html).not.toMatch(/\{\{\s*(email|firstName|unsubscribeUrl|preferencesUrl)\s*\}\}/);
+    for (const email of emails) {
+      expect(html).not.toContain(email);
+      expect(html).not.toContain(unsubscribeToken(email, secret));
+      expect(html).not.toContain(`Reader ${email.slice(6, 7)}`);
+    }
+  }
+
+  it("shows a sent issue's web render as it was built, with the archive's head tags and bar put in", async () => {
     const { config, ctx, week, ledger, deps } = await issueBuilt();
     try {
       const emails = ['reader0@example.org', 'reader1@example.org', 'reader2@example.org'];
       expect(await ledger.start(week, emails, { batchSize: 100, rate: 0, now: NOW })).toBe(true);
       const stored = await ctx.store.getIssue(week);
-      if (!stored) throw new Error('no stored issue');
+      const web = stored?.web?.html;
+      if (!stored || !web) throw new Error('no stored issue with its web render');
 
       const page = await archivePage(week, deps);
       expect(page.status).toBe(200);
-      expect(page.title).toBe(stored.subject);
       expect(page.html).toMatch(/^<!doctype html>/i);
+      // The archive's own head tags and bar, around the issue.
+      expect(page.html).toContain(`<link rel="canonical" href="${config.PUBLIC_URL}/archive/${week}">`);
+      expect(page.html).toContain(`<meta property="og:title" content="${stored.subject}">`);
+      expect(page.html).toMatch(/<body[^>]*><nav class="dispatch-archive-bar"/);
+      // Around them, the web render byte for byte: its head up to </head>, its body after the bar.
+      const headEnd = web.indexOf('</head>');
+      const bodyStart = web.indexOf('>', web.indexOf('<body')) + 1;
+      expect(page.html.startsWith(web.slice(0, headEnd))).toBe(true);
+      expect(page.html.endsWith(web.slice(bodyStart))).toBe(true);
       expect(page.html).toContain(stored.issue.lead.title.slice(0, 20));
+      expect(page.html).toContain(`href="${config.PUBLIC_URL}/subscribe"`);
+      expectNoReader(page.html, emails, config.UNSUBSCRIBE_SECRET);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('shows an older build (no web render) personalized for no one', async () => {
+    const { config, ctx, week, ledger, deps } = await issueBuilt();
+    try {
+      const built = await ctx.store.getIssue(week);
+      if (!built) throw new Error('no stored issue');
+      const { web: _web, ...older } = built;
+      expect(await ctx.store.saveIssue(week, older)).toBe('saved');
+      const emails = ['reader0@example.org', 'reader1@example.org', 'reader2@example.org'];
+      expect(await ledger.start(week, emails, { batchSize: 100, rate: 0, now: NOW })).toBe(true);
+
+      const page = await archivePage(week, deps);
+      expect(page.status).toBe(200);
+      expect(page.html).toMatch(/<body[^>]*><nav class="dispatch-archive-bar"/);
+      expect(page.html).toContain(built.issue.lead.title.slice(0, 20));
       expect(page.html).toContain('Hi there, here is what mattered this week.');
       expect(page.html).toContain('because you signed up for the weekly newsletter');
       // Every link that is a reader's own in a mail leads to the sign-up page here.
       expect(page.html).toContain(`href="${config.PUBLIC_URL}/subscribe"`);
-      expect(page.html).not.toContain('/unsubscribe/');
-      expect(page.html).not.toContain('/preferences/');
-      // No recipient token left, and nothing of any reader's.
-      expect(page.html).not.toMatch(/\{\{\s*(email|firstName|unsubscribeUrl|preferencesUrl)\s*\}\}/);
-      for (const email of emails) {
-        expect(page.html).not.toContain(email);
-        expect(page.html).not.toContain(unsubscribeToken(email, config.UNSUBSCRIBE_SECRET));
-        expect(page.html).not.toContain(`Reader ${email.slice(6, 7)}`);
-      }
+      expectNoReader(page.html, emails, config.UNSUBSCRIBE_SECRET);
     } finally {
       await ctx.close();
     }
@@ -56,7 +90,8 @@ describe('the archive page of an issue', () => {
     try {
       const unsent = await archivePage(week, deps);
       expect(unsent.status).toBe(404);
-      expect(unsent.html).toContain('No such issue');
+      expect(unsent.html).toContain('<h1>No such issue</h1>');
+      expect(unsent.html).toContain('href="http://127.0.0.1:3001/archive">See all issues</a>');
       expect(unsent.html).toContain('Times &lt;b&gt;&amp;&lt;/b&gt; &#123;&#123;x&#125;&#125;');
       expect(unsent.html).not.toContain('<b>');
       expect(unsent.html).not.toContain((await ctx.store.getIssue(week))?.subject ?? 'no subject');
