@@ -4,8 +4,11 @@ import type { SendRecord } from '../io/send-ledger.js';
 import type { StoredIssue, StoredSocial } from '../io/store.js';
 import { describeSend } from '../jobs/describe-send.js';
 import { describeCounts, type ListHealth, percent } from '../jobs/list-health.js';
+import type { IssueStateName, IssueStatus } from '../jobs/weekly-loop.js';
+import { DispatchError } from '../src/errors.js';
 import type { Article } from '../src/ingest/article.js';
 import type { Check } from '../src/newsletter/check-message.js';
+import { type CurationEdit, NOTE_MAX_CHARS } from '../src/newsletter/curation.js';
 import type { OutgoingMessage } from '../src/newsletter/to-message.js';
 import type { Post } from '../src/social/post.js';
 import { html, type Raw, raw } from './html.js';
@@ -26,6 +29,14 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e
 .notice{background:#fff4d6;border:1px solid #c98a00;padding:8px 12px;border-radius:4px}.notice form{display:inline;margin-left:8px}
 .health{background:#fff;padding:10px 16px;border-radius:6px;display:inline-block}.health.bad{border:1px solid #b3261e;color:inherit}.health p{margin:4px 0}
 .post{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0;background:#fff}
+#loop{background:#fff;padding:10px 16px;border-radius:6px;margin:10px 0}#loop p{margin:4px 0}
+.state{display:inline-block;padding:1px 8px;border-radius:10px;background:#e2e2dc;font-weight:600}
+.state-held,.state-failed,.state-paused{background:#fde8e7;color:#b3261e}.state-sent,.state-sending,.state-approved{background:#e3f4e8;color:#0a7a2f}
+.actions{display:flex;gap:12px;flex-wrap:wrap;margin-top:8px}.actions form{margin:0}
+.actions button,#curation button{font:inherit;padding:6px 12px;border:1px solid #bbb;background:#fff;border-radius:4px;cursor:pointer}
+.actions .approve{background:#0a7a2f;color:#fff;border-color:#0a7a2f}
+#curation textarea{width:100%;box-sizing:border-box;font:inherit}#curation input[type=number]{width:4em}#curation select{max-width:100%}
+#stories td{padding:3px 6px}.dropped{color:#777;text-decoration:line-through}
 #checks small{word-break:break-all}.cols>section:last-child{min-width:0}`;
 
 /** A page reloads itself on the server's events of these kinds: template edits, a new build, new mail. */
@@ -95,11 +106,55 @@ bounced ${issue.bounced} (<span id="bounce-rate">${percent(issue.bounceRate)}</s
 ${health.warnings.map((w) => html`<p class="bad">⚠ ${w}</p>`)}</section>`;
 }
 
-export function indexPage(issues: string[], articles: Article[], health?: ListHealth | null): string {
+/** How the pages name a state of the weekly loop. */
+const STATE_LABELS: Record<IssueStateName, string> = {
+  'not-built': 'not built',
+  built: 'built',
+  empty: 'empty',
+  failed: 'failed',
+  held: 'held',
+  scheduled: 'scheduled',
+  approved: 'approved',
+  sending: 'sending',
+  paused: 'paused',
+  sent: 'sent',
+};
+
+/** A week's state in the loop, or why it cannot be read ("E_CODE: message"). */
+export type IssueStateOf = { status: IssueStatus } | { error: string };
+
+function stateBadge(state: IssueStateOf): Raw {
+  if ('error' in state) return html`<span class="state state-failed" title="${state.error}">state unknown</span>`;
+  const { status } = state;
+  return html`<span class="state state-${status.state}" data-state="${status.state}">${STATE_LABELS[status.state]}</span>`;
+}
+
+/**
+ * The index: the list's health, each week with its state in the weekly loop (when the preview
+ * was given the loop), and the latest articles.
+ */
+export function indexPage(
+  issues: string[],
+  articles: Article[],
+  health?: ListHealth | null,
+  states?: Map<string, IssueStateOf>,
+): string {
+  const stateOf = (week: string) => states?.get(week);
   return layout(
     'Issues and articles',
     html`${listHealthPanel(health)}<h1>Issues</h1>
-${issues.length ? html`<ul>${issues.map((w) => html`<li><a href="/issues/${w}">${w}</a></li>`)}</ul>` : html`<p>No issue built yet: run <code>npx dispatch worker</code> and <code>npx dispatch enqueue examples/</code>, or <code>npm start</code>.</p>`}
+${
+  issues.length
+    ? html`<ul id="issues">${issues.map((w) => {
+        const state = stateOf(w);
+        return html`<li data-week="${w}"><a href="/issues/${w}">${w}</a>${
+          state
+            ? html` ${stateBadge(state)}${'status' in state ? html` <small>${state.status.summary}</small>` : ''}`
+            : ''
+        }</li>`;
+      })}</ul>`
+    : html`<p>No issue built yet: run <code>npx dispatch worker</code> and <code>npx dispatch enqueue examples/</code>, or <code>npm start</code>.</p>`
+}
 <h1>Articles</h1>
 <table><tr><th>Published</th><th>Title</th><th>Words</th></tr>
 ${articles.map((a) => html`<tr><td>${a.publishedAt.slice(0, 10)}</td><td><a href="/articles/${a.id}">${a.title}</a></td><td>${a.wordCount}</td></tr>`)}
@@ -112,6 +167,199 @@ function postList(posts: Post[]): Raw {
     (p) => html`<div class="post"><small>${p.kind}${p.part ? ` ${p.part.index}/${p.part.total}` : ''} ·
 <span class="${p.valid ? 'ok' : 'bad'}">${p.weightedLength}/280 ${p.valid ? '✓ valid' : '✗ too long'}</span></small><div>${p.text}</div></div>`,
   )}`;
+}
+
+/** The loop's forms, each posted to `/issues/<week>/<action>` with its own token. */
+export type LoopAction = 'approve' | 'hold' | 'release' | 'edit';
+
+/** What an issue page shows of the weekly loop, and what its forms need. */
+export interface LoopView {
+  state: IssueStateOf;
+  /** The week's stories in the store (published that week), those the build left out included. */
+  stories: Article[];
+  /** Active readers: whom an approval sends the issue to. */
+  readers: number;
+  /** The token of each of the loop's forms. */
+  tokens: Record<LoopAction, string>;
+}
+
+/** Which of the loop's forms apply to a week in this state: none once its list send started. */
+function loopActions(status: IssueStatus, built: boolean): Record<LoopAction, boolean> {
+  const started = status.send !== null || ['sending', 'paused', 'sent'].includes(status.state);
+  if (started) return { approve: false, hold: false, release: false, edit: false };
+  const held = status.state === 'held';
+  return {
+    // Approving a held issue is refused (E_ISSUE_HELD): it is released first, on purpose.
+    approve: built && !held && status.state !== 'empty' && status.state !== 'not-built',
+    hold: !held,
+    release: held,
+    edit: true,
+  };
+}
+
+const readersOf = (n: number) => `${n} ${n === 1 ? 'reader' : 'readers'}`;
+
+/** The week's state in the loop, the proof, the last failure, and Approve, Hold and Release where they apply. */
+function loopPanel(week: string, loop: LoopView, built: boolean): Raw {
+  if ('error' in loop.state) {
+    return html`<section id="loop" aria-label="Weekly loop"><p id="loop-state">${stateBadge(loop.state)}</p>
+<div class="error" id="loop-error">The loop's state cannot be read: ${loop.state.error}</div></section>`;
+  }
+  const { status } = loop.state;
+  const can = loopActions(status, built);
+  const form = (action: LoopAction, button: Raw, extra: Raw | string = '') =>
+    html`<form method="post" action="/issues/${week}/${action}"><input type="hidden" name="token" value="${loop.tokens[action]}">${button}${extra}</form>`;
+  return html`<section id="loop" aria-label="Weekly loop">
+<p id="loop-state">${stateBadge(loop.state)} <span id="loop-summary">${status.summary}</span></p>
+<p id="proof">${
+    status.editors.length === 0
+      ? 'No proofs: EDITOR_EMAILS names no editor.'
+      : status.proofAt
+        ? html`Proof queued to ${status.editors.join(', ')} at ${status.proofAt}.`
+        : html`No proof sent yet to ${status.editors.join(', ')}.`
+  }</p>
+${status.error ? html`<div class="error" id="loop-error">The last try failed: ${status.error}</div>` : ''}
+${
+  can.approve || can.hold || can.release
+    ? html`<div class="actions" id="loop-actions">${[
+        can.approve
+          ? form(
+              'approve',
+              html`<button type="submit" class="approve">Approve and send to ${readersOf(loop.readers)} now</button>`,
+              html`<br><small>Starts the list send at once; it cannot be undone.</small>`,
+            )
+          : '',
+        can.hold
+          ? form(
+              'hold',
+              html`<button type="submit">Hold</button>`,
+              html`<br><small>No automatic send until released.</small>`,
+            )
+          : '',
+        can.release
+          ? form(
+              'release',
+              html`<button type="submit">Release</button>`,
+              html`<br><small>Lets it go out again: at its scheduled time, or when approved.</small>`,
+            )
+          : '',
+      ]}</div>`
+    : ''
+}</section>`;
+}
+
+/** Where each story stands in the stored build: the lead, or its place among the full cards. */
+function placesIn(stored: StoredIssue | null): Map<string, string> {
+  const places = new Map<string, string>();
+  if (!stored) return places;
+  places.set(stored.issue.lead.articleId, 'lead');
+  stored.issue.cards.forEach((card, i) => {
+    places.set(card.articleId, String(i + 2));
+  });
+  return places;
+}
+
+/**
+ * The edit forms of an unsent issue: the editor's note, and the stories (the lead, which are in,
+ * and their order). Each saves an edit and queues a rebuild; the note form changes only the note,
+ * the stories form only the stories. Their fields are read back by {@link readCurationEdit}.
+ */
+function curationPanel(week: string, loop: LoopView, stored: StoredIssue | null): Raw | string {
+  if ('error' in loop.state || !loopActions(loop.state.status, stored !== null).edit) return '';
+  const { curation } = loop.state.status;
+  const places = placesIn(stored);
+  const more = new Set(stored?.issue.more.map((m) => m.title) ?? []);
+  const dropped = new Set(curation.drop);
+  // The build's order first (what the editor sees in the frame), then the rest newest first.
+  const rank = (a: Article) => {
+    const place = places.get(a.id);
+    return place === 'lead' ? 0 : place ? Number(place) : Number.MAX_SAFE_INTEGER;
+  };
+  const stories = [...loop.stories].sort(
+    (a, b) => rank(a) - rank(b) || b.publishedAt.localeCompare(a.publishedAt) || a.id.localeCompare(b.id),
+  );
+  const position = (id: string) => {
+    const at = curation.order.indexOf(id);
+    return at < 0 ? '' : String(at + 1);
+  };
+  const token = html`<input type="hidden" name="token" value="${loop.tokens.edit}">`;
+  const built = stored?.curation ?? 0;
+  return html`<section id="curation" aria-label="Edit the issue"><h2>Edit the issue</h2>
+${
+  stored && built < curation.revision
+    ? html`<p class="notice" id="edits-pending">The build shown applies edit ${built} of ${curation.revision}: the latest edits show after the next build.</p>`
+    : ''
+}
+<form method="post" action="/issues/${week}/edit" id="note-form">${token}
+<label for="note"><strong>Editor's note</strong> (above the stories; blank lines part paragraphs; empty: no note)</label>
+<textarea name="note" id="note" rows="5" maxlength="${NOTE_MAX_CHARS}">${curation.note ?? ''}</textarea>
+<p><button type="submit">Save the note</button></p></form>
+${
+  stories.length
+    ? html`<form method="post" action="/issues/${week}/edit" id="stories-form">${token}
+<p><label><strong>Lead story</strong><br><select name="lead" id="lead"><option value=""${curation.lead ? '' : ' selected'}>automatic (the usual choice)</option>${stories.map(
+        (a) => html`<option value="${a.id}"${curation.lead === a.id ? ' selected' : ''}>${a.title}</option>`,
+      )}</select></label></p>
+<table id="stories"><tr><th>In</th><th title="Stories with a number come first, in that order, after the lead; the rest follow, newest first">Order</th><th>Story</th><th>Now</th></tr>
+${stories.map((a) => {
+  const place = places.get(a.id) ?? (more.has(a.title) ? 'more' : dropped.has(a.id) ? 'dropped' : '—');
+  return html`<tr data-story="${a.id}"><td><input type="hidden" name="story" value="${a.id}"><input type="checkbox" name="include" value="${a.id}" aria-label="Include ${a.title}"${dropped.has(a.id) ? '' : ' checked'}></td>
+<td><input type="number" name="position-${a.id}" min="1" max="999" value="${position(a.id)}" aria-label="Order of ${a.title}"></td>
+<td class="${dropped.has(a.id) ? 'dropped' : ''}"><a href="/articles/${a.id}">${a.title}</a><br><small>${a.publishedAt.slice(0, 10)}</small></td><td>${place}</td></tr>`;
+})}</table>
+<p><small>Unticked stories are dropped. Numbered stories come first, in that order, after the lead; the rest follow, newest first.</small></p>
+<p><button type="submit">Save the stories</button></p></form>`
+    : html`<p>No stories were published in ${week}.</p>`
+}
+${
+  curation.revision > 0
+    ? html`<form method="post" action="/issues/${week}/edit" id="reset-form">${token}<input type="hidden" name="reset" value="1"><button type="submit">Undo every edit</button></form>`
+    : ''
+}</section>`;
+}
+
+/** A position a story form gives: a whole number from 1 to 999. */
+const POSITION = /^[1-9]\d{0,2}$/;
+
+/**
+ * The edit one of the edit forms posted (fields as {@link curationPanel} writes them): the reset
+ * form resets, the note form sets the note, the stories form sets the lead, which stories are in
+ * and their order. Story ids are checked against the week by the edit itself (E_NOT_FOUND).
+ */
+export function readCurationEdit(form: URLSearchParams): CurationEdit {
+  if (form.get('reset') === '1') return { reset: true };
+  const edit: CurationEdit = {};
+  const note = form.get('note');
+  if (note !== null) {
+    // HTML's form encoding sends a textarea's line breaks as CRLF: the note keeps plain LF.
+    const text = note.replace(/\r\n?/g, '\n');
+    edit.note = text.trim() ? text : null;
+  }
+  const stories = [...new Set(form.getAll('story'))];
+  if (stories.length > 0) {
+    const included = new Set(form.getAll('include'));
+    // Every story the page listed unticked: the build would fail as empty. Holding is how a week sends nothing.
+    if (!stories.some((id) => included.has(id))) {
+      throw new DispatchError('E_INPUT_FORMAT', 'the form drops every story: keep one at least, or hold the issue');
+    }
+    edit.lead = form.get('lead') || null;
+    edit.drop = stories.filter((id) => !included.has(id));
+    edit.keep = stories.filter((id) => included.has(id));
+    const placed = stories.flatMap((id, i) => {
+      const given = (form.get(`position-${id}`) ?? '').trim();
+      if (!given || !included.has(id)) return [];
+      if (!POSITION.test(given)) {
+        throw new DispatchError(
+          'E_INPUT_FORMAT',
+          `an order is a whole number from 1 to 999 (got "${given.slice(0, 20)}")`,
+        );
+      }
+      return [{ id, i, at: Number(given) }];
+    });
+    edit.order = placed.sort((a, b) => a.at - b.at || a.i - b.i).map((p) => p.id);
+  }
+  if (Object.keys(edit).length === 0) throw new DispatchError('E_INPUT_FORMAT', 'the form names nothing to change');
+  return edit;
 }
 
 export interface IssueView {
@@ -141,6 +389,8 @@ export interface IssueView {
   rebuildToken: string;
   /** Most addresses one test send may name (TEST_SEND_MAX_RECIPIENTS). */
   maxRecipients: number;
+  /** The weekly loop's state and forms; absent when the preview was started without the loop. */
+  loop?: LoopView;
 }
 
 /** Which build the page shows, whether the templates changed since, and the Rebuild form. */
@@ -180,9 +430,10 @@ export function issuePage(view: IssueView): string {
     view.week,
     html`<h1>${message.subject}</h1>
 <p>${view.week} · ${stored.issue.articleCount} articles · shown as the sample recipient ${message.to} gets it</p>
+${view.flash ? html`<p class="flash" id="flash">${view.flash}</p>` : ''}
+${view.loop ? loopPanel(view.week, view.loop, true) : ''}
 ${buildPanel(view)}
 ${sendPanel(view.week, view.send)}
-${view.flash ? html`<p class="flash">${view.flash}</p>` : ''}
 <div class="cols"><section style="flex:1 1 auto">
 <div class="toolbar" data-email-src="/issues/${view.week}/email.html"><button data-width="600" aria-pressed="true">Desktop 600</button> <button data-width="375" aria-pressed="false">Mobile 375</button>
 <button id="dark" aria-pressed="false">Dark mode</button></div>
@@ -194,7 +445,7 @@ ${view.flash ? html`<p class="flash">${view.flash}</p>` : ''}
 <div data-panel="mjml" hidden><pre>${stored.mjml}</pre></div>
 <div data-panel="posts" hidden>${view.posts.map((a) => html`<h3>${a.title}</h3>${postList(a.posts)}`)}</div>
 </section>
-<section style="flex:0 0 340px"><h2>Checks</h2><table id="checks">${view.checks.map(
+<section style="flex:0 0 340px">${view.loop ? curationPanel(view.week, view.loop, stored) : ''}<h2>Checks</h2><table id="checks">${view.checks.map(
       (c) =>
         html`<tr><td class="${c.ok ? 'ok' : 'bad'}">${c.ok ? '✓' : '✗'}</td><td><strong>${c.name}</strong><br><small>${c.detail}</small></td></tr>`,
     )}</table>
@@ -203,6 +454,35 @@ ${view.flash ? html`<p class="flash">${view.flash}</p>` : ''}
 <p><button type="submit">Send test</button></p></form></section></div>
 `,
     { liveReload: ['templates', 'issue'] },
+  );
+}
+
+/** A week with no stored build (never built, empty, or its build failed): its state, and the edit forms. */
+export interface UnbuiltView {
+  week: string;
+  loop: LoopView;
+  flash?: string;
+  /** A rebuild this preview queued is waiting for a worker. */
+  rebuilding: boolean;
+  /** Why the last rebuild this preview queued failed. */
+  rebuildError?: string;
+}
+
+/**
+ * The issue page of a week that has no build to show: what the loop says of it (an empty week,
+ * a failed build with its error) and, while it is unsent, the edit forms, so that an editor can
+ * drop the story that broke the build or put back a dropped one.
+ */
+export function unbuiltIssuePage(view: UnbuiltView): string {
+  return layout(
+    view.week,
+    html`<h1>${view.week}: no build</h1>
+${view.flash ? html`<p class="flash" id="flash">${view.flash}</p>` : ''}
+${loopPanel(view.week, view.loop, false)}
+${view.rebuilding ? html`<p class="flash" id="rebuilding">Rebuilding: this page reloads when the new build is stored.</p>` : ''}
+${view.rebuildError ? html`<div class="error" id="render-error">The rebuild failed: ${view.rebuildError}</div>` : ''}
+<div style="max-width:640px">${curationPanel(view.week, view.loop, null)}</div>`,
+    { liveReload: ['issue'] },
   );
 }
 

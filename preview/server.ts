@@ -9,23 +9,59 @@ import type { Store, StoredIssue } from '../io/store.js';
 import { isUpToDate } from '../jobs/issue-operations.js';
 import type { ListHealth } from '../jobs/list-health.js';
 import type { Queues } from '../jobs/queues.js';
+import type { IssueStatus } from '../jobs/weekly-loop.js';
 import type { Config } from '../src/config.js';
-import { isDispatchError } from '../src/errors.js';
+import { DispatchError, isDispatchError } from '../src/errors.js';
+import type { Article } from '../src/ingest/article.js';
 import { checkMessage } from '../src/newsletter/check-message.js';
+import type { CurationEdit } from '../src/newsletter/curation.js';
+import { parseIsoWeek } from '../src/newsletter/iso-week.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
 import { domainOf, toMessage } from '../src/newsletter/to-message.js';
 import {
   articlePage,
+  type IssueStateOf,
   indexPage,
   issuePage,
+  type LoopAction,
+  type LoopView,
   mailboxPage,
   messagePage,
   notFoundPage,
   PREVIEW_SCRIPT,
+  readCurationEdit,
   SCRIPT_PATH,
+  unbuiltIssuePage,
 } from './pages.js';
 import { queuesPage } from './queues-page.js';
 import { admit, createFormTokens } from './request-gate.js';
+
+/** A queued build and the wait for it: the builtAt of the build it replaces (null: none stored). */
+export interface QueuedBuild {
+  replaces: string | null;
+  wait: Promise<StoredIssue>;
+}
+
+/**
+ * The weekly loop's operations (jobs/weekly-loop.ts), as the issue and index pages use them. Each
+ * action returns the page's flash; a DispatchError it throws is shown as `CODE: message`.
+ */
+export interface PreviewLoop {
+  /** The weeks the loop knows (a stored issue, or a record such as an empty week), newest first. */
+  weeks(): Promise<string[]>;
+  /** The week's state in the loop. */
+  status(week: string): Promise<IssueStatus>;
+  /** The stories published in the week, from the store: those the build left out too. */
+  stories(week: string): Promise<Article[]>;
+  /** Active readers: whom an approval sends to. */
+  readers(): Promise<number>;
+  /** Approves the week's issue: its list send starts now. */
+  approve(week: string): Promise<string>;
+  hold(week: string): Promise<string>;
+  release(week: string): Promise<string>;
+  /** Saves an edit and queues the rebuild that applies it (`signal` ends the wait when the server closes). */
+  edit(week: string, edit: CurationEdit, signal: AbortSignal): Promise<{ flash: string; built: QueuedBuild | null }>;
+}
 
 export interface PreviewOptions {
   config: Config;
@@ -44,10 +80,12 @@ export interface PreviewOptions {
    * queued, the builtAt of the build it replaces and the wait for it (`signal` ends the wait when the
    * server closes); a sent issue is frozen: no wait, nothing queued.
    */
-  rebuild(
-    week: string,
-    signal: AbortSignal,
-  ): Promise<{ flash: string; built: { replaces: string | null; wait: Promise<StoredIssue> } | null }>;
+  rebuild(week: string, signal: AbortSignal): Promise<{ flash: string; built: QueuedBuild | null }>;
+  /**
+   * The weekly loop: the issue page shows the week's state with Approve, Hold, Release and the edit
+   * forms, the index each issue's state. Without it the pages show none of them.
+   */
+  loop?: PreviewLoop;
   /**
    * The list's health (jobs/list-health.ts), shown on the index page; without it the page shows
    * no list panel.
@@ -60,8 +98,11 @@ export interface PreviewOptions {
   listenAs?: ListenAs;
 }
 
-/** Largest form body the preview reads. */
-export const PREVIEW_BODY_BYTES = 16 * 1024;
+/**
+ * Largest form body the preview reads: room for an editor's note of NOTE_MAX_CHARS in any script
+ * (up to 4 UTF-8 bytes a character, each sent as a 3-byte %XX escape: 24 KB) beside its fields.
+ */
+export const PREVIEW_BODY_BYTES = 32 * 1024;
 /** Longest a form body may take to arrive. */
 export const PREVIEW_BODY_TIMEOUT_MS = 10_000;
 
@@ -85,7 +126,18 @@ export interface PreviewServer {
   close(): Promise<void>;
 }
 
-const WEEK = /^\/issues\/(\d{4}-W\d{2})(\/email\.html|\/send-test|\/rebuild)?$/;
+const WEEK = /^\/issues\/(\d{4}-W\d{2})(?:\/(email\.html|send-test|rebuild|approve|hold|release|edit))?$/;
+const isIsoWeek = (week: string) => {
+  try {
+    parseIsoWeek(week);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Weeks whose state the index shows, newest first. */
+const INDEX_STATES = 52;
 const ARTICLE = /^\/articles\/([0-9a-f]{16})$/;
 const MESSAGE = /^\/mailbox\/(\d+-[0-9a-f]{8})$/;
 
@@ -152,6 +204,76 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   const waits = new Set<Promise<void>>();
   const closing = new AbortController();
 
+  /** A week's state in the loop, or why it cannot be read. */
+  const stateOf = async (loop: PreviewLoop, week: string): Promise<IssueStateOf> => {
+    try {
+      return { status: await loop.status(week) };
+    } catch (error) {
+      if (!isDispatchError(error)) throw error;
+      return { error: `${error.code}: ${error.message}` };
+    }
+  };
+
+  /** The index's states: the newest INDEX_STATES weeks' (the list holds every week ever built). */
+  const statesOf = async (weeks: string[]): Promise<Map<string, IssueStateOf> | undefined> => {
+    const { loop } = options;
+    if (!loop) return undefined;
+    const shown = weeks.slice(0, INDEX_STATES);
+    return new Map(await Promise.all(shown.map(async (w) => [w, await stateOf(loop, w)] as const)));
+  };
+
+  /** What the issue page shows of the loop, with a token for each of its forms. */
+  const loopView = async (week: string): Promise<LoopView | null> => {
+    const { loop } = options;
+    if (!loop) return null;
+    const [state, stories, readers] = await Promise.all([stateOf(loop, week), loop.stories(week), loop.readers()]);
+    const tokenOf = (action: LoopAction) => tokens.tokenFor(`/issues/${week}/${action}`);
+    return {
+      state,
+      stories,
+      readers,
+      tokens: {
+        approve: tokenOf('approve'),
+        hold: tokenOf('hold'),
+        release: tokenOf('release'),
+        edit: tokenOf('edit'),
+      },
+    };
+  };
+
+  /** What a form posted to `/issues/<week>/<action>` does; it returns the page's flash. */
+  type Action = (week: string, form: URLSearchParams) => Promise<string>;
+  const loopAction =
+    (run: (loop: PreviewLoop, week: string, form: URLSearchParams) => Promise<string>): Action =>
+    async (week, form) => {
+      // Without the loop its pages offer none of its forms: a post to one has nothing to reach.
+      if (!options.loop) throw new DispatchError('E_NOT_FOUND', 'this preview runs without the weekly loop');
+      return await run(options.loop, week, form);
+    };
+  const actions: Record<string, Action> = {
+    'send-test': (week, form) =>
+      options.sendTest(
+        week,
+        (form.get('to') ?? '')
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      ),
+    async rebuild(week) {
+      const started = await options.rebuild(week, closing.signal);
+      if (started.built) watchRebuild(week, started.built.wait, started.built.replaces);
+      return started.flash;
+    },
+    approve: loopAction((loop, week) => loop.approve(week)),
+    hold: loopAction((loop, week) => loop.hold(week)),
+    release: loopAction((loop, week) => loop.release(week)),
+    edit: loopAction(async (loop, week, form) => {
+      const started = await loop.edit(week, readCurationEdit(form), closing.signal);
+      if (started.built) watchRebuild(week, started.built.wait, started.built.replaces);
+      return started.flash;
+    }),
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const admitted = await admit(req, res, gate);
     if (!admitted) return;
@@ -161,9 +283,11 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
       return send(res, 200, PREVIEW_SCRIPT, 'text/javascript; charset=utf-8');
     if (req.method === 'GET' && path === '/queues') return send(res, 200, await queuesPage(options.queues));
     if (req.method === 'GET' && path === '/') {
-      const weeks = await store.listIssues();
+      // With the loop, weeks it knows without a build (an empty week, a failed first build) too.
+      const weeks = await (options.loop ? options.loop.weeks() : store.listIssues());
       const articles = (await store.articlesBetween(new Date(0), new Date(8.64e15))).reverse().slice(0, 100);
-      return send(res, 200, indexPage(weeks, articles, await options.listHealth?.()));
+      const [health, states] = await Promise.all([options.listHealth?.(), statesOf(weeks)]);
+      return send(res, 200, indexPage(weeks, articles, health, states));
     }
     if (req.method === 'GET' && path === '/events') {
       res.writeHead(200, {
@@ -179,31 +303,14 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     const week = WEEK.exec(path);
     if (week) {
       const [, id, sub] = week as unknown as [string, string, string | undefined];
-      if (req.method === 'POST' && sub === '/send-test' && admitted.form) {
-        const to = admitted.form.get('to') ?? '';
+      if (req.method === 'POST' && admitted.form && sub && sub in actions) {
+        const form = admitted.form;
         let flash: string;
         try {
-          flash = await options.sendTest(
-            id,
-            to
-              .split(',')
-              .map((a) => a.trim())
-              .filter(Boolean),
-          );
+          flash = await (actions[sub] as Action)(id, form);
         } catch (error) {
-          if (!isDispatchError(error)) throw error;
-          flash = `${error.code}: ${error.message}`;
-        }
-        res.writeHead(303, { location: `/issues/${id}?flash=${encodeURIComponent(flash)}` });
-        return res.end();
-      }
-      if (req.method === 'POST' && sub === '/rebuild' && admitted.form) {
-        let flash: string;
-        try {
-          const started = await options.rebuild(id, closing.signal);
-          flash = started.flash;
-          if (started.built) watchRebuild(id, started.built.wait, started.built.replaces);
-        } catch (error) {
+          // Refusals the operations make on purpose (E_ISSUE_HELD, E_ISSUE_SENT, bad input) are the
+          // page's to say; anything else is a bug, answered 500.
           if (!isDispatchError(error)) throw error;
           flash = `${error.code}: ${error.message}`;
         }
@@ -211,10 +318,33 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
         return res.end();
       }
       if (req.method !== 'GET') return send(res, 405, notFoundPage('Method not allowed'));
+      if (!isIsoWeek(id)) return send(res, 404, notFoundPage(`No issue for ${id}: not an ISO week.`));
+      const flash = url.searchParams.get('flash') ?? undefined;
       const stored = await store.getIssue(id);
-      if (!stored) return send(res, 404, notFoundPage(`No issue for ${id}.`));
+      // The email frame is asked for on every page load: it needs the build only.
+      const loop = sub ? null : await loopView(id);
+      // A failure is shown while the build it tried to replace is still the stored one.
+      const rebuild = rebuilds.get(id);
+      const rebuildShown = rebuild && rebuild.of === (stored?.builtAt ?? null) ? rebuild : undefined;
+      if (!stored) {
+        // Nothing to show unless the loop knows the week (empty, failed) or it has stories to edit.
+        const known =
+          loop && (loop.stories.length > 0 || ('status' in loop.state && loop.state.status.state !== 'not-built'));
+        if (!loop || !known || sub) return send(res, 404, notFoundPage(`No issue for ${id}.`));
+        return send(
+          res,
+          200,
+          unbuiltIssuePage({
+            week: id,
+            loop,
+            flash,
+            rebuilding: rebuildShown !== undefined && rebuildShown.error === undefined,
+            rebuildError: rebuildShown?.error,
+          }),
+        );
+      }
       const message = messageOf(id, stored);
-      if (sub === '/email.html') {
+      if (sub === 'email.html') {
         // Dark mode emulation: the email's own dark palette, applied unconditionally.
         const dark = url.searchParams.get('scheme') === 'dark';
         const body = dark
@@ -229,9 +359,6 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
         templatesNow(),
         options.sends.get(id),
       ]);
-      const rebuild = rebuilds.get(id);
-      // A failure is shown while the build it tried to replace is still the stored one.
-      const rebuildShown = rebuild && rebuild.of === stored.builtAt ? rebuild : undefined;
       return send(
         res,
         200,
@@ -240,7 +367,8 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
           stored,
           message,
           build: {
-            templatesChanged: !isUpToDate(stored, now.fingerprint),
+            // The templates only: edits not yet in the build are the edit forms' to say.
+            templatesChanged: !isUpToDate(stored, now.fingerprint, stored.curation ?? 0),
             templatesError: now.error,
             rebuilding: rebuildShown !== undefined && rebuildShown.error === undefined,
             rebuildError: rebuildShown?.error,
@@ -254,10 +382,11 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
             warnings: stored.warnings,
           }),
           posts: cards.map((c, i) => ({ title: c.title, posts: socials[i]?.posts ?? [] })),
-          flash: url.searchParams.get('flash') ?? undefined,
+          flash,
           formToken: tokens.tokenFor(`/issues/${id}/send-test`),
           rebuildToken: tokens.tokenFor(`/issues/${id}/rebuild`),
           maxRecipients: config.TEST_SEND_MAX_RECIPIENTS,
+          loop: loop ?? undefined,
         }),
       );
     }

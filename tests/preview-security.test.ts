@@ -48,7 +48,8 @@ beforeAll(async () => {
   port = Number(new URL(preview.url).port);
   origin = preview.url;
   const page = await httpRequest(origin, `/issues/${WEEK}`);
-  token = /name="token" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+  token =
+    /action="\/issues\/[^"/]+\/send-test"><input type="hidden" name="token" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
 });
 
 afterAll(async () => {
@@ -190,7 +191,7 @@ describe('a POST to send-test', () => {
     const chunked = await rawExchange(
       port,
       `POST ${SEND} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: ${origin}\r\nContent-Type: ${FORM}\r\n` +
-        `Transfer-Encoding: chunked\r\n\r\n${`1000\r\n${'a'.repeat(0x1000)}\r\n`.repeat(8)}`,
+        `Transfer-Encoding: chunked\r\n\r\n${`1000\r\n${'a'.repeat(0x1000)}\r\n`.repeat(PREVIEW_BODY_BYTES / 0x1000 + 1)}`,
     );
     expect(chunked).toMatch(/^HTTP\/1\.1 413 /);
     expect(await queuedTests()).toEqual([]);
