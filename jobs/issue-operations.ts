@@ -89,7 +89,11 @@ export async function ensureIssue(
     const { buildWeekIssue } = await import('./build-week-issue.js');
     const deps = { store: ctx.store, config: ctx.config, templatesDir, edits, cpu: options.cpu };
     const result = await buildWeekIssue(deps, week, new Date());
-    if (result.status === 'empty') throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
+    if (result.status === 'empty')
+      throw new DispatchError(
+        'E_ISSUE_EMPTY',
+        `the ${week} issue has no stories (none were published that week, or an edit dropped every one)`,
+      );
     // 'already-sent': a list send froze it meanwhile; the frozen issue is what goes out.
     const stored = await ctx.store.getIssue(week);
     if (!stored) throw new DispatchError('E_NOT_FOUND', `the ${week} issue was not built`);
@@ -150,7 +154,10 @@ export async function waitForBuild(
     const current = await ctx.queues.newsletter.getJob(jobId);
     if (state === 'completed') {
       if (current?.returnvalue?.status === 'empty') {
-        throw new DispatchError('E_ISSUE_EMPTY', `no articles were published in ${week}`);
+        throw new DispatchError(
+          'E_ISSUE_EMPTY',
+          `the ${week} issue has no stories (none were published that week, or an edit dropped every one)`,
+        );
       }
       const built = await ctx.store.getIssue(week);
       if (built) return built;

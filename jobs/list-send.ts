@@ -5,6 +5,7 @@ import { createSubscriberStore } from '../io/subscriber-store.js';
 import { DispatchError } from '../src/errors.js';
 import { defaultSecretProblem } from '../src/links/default-secret-problem.js';
 import type { Context } from './context.js';
+import type { CpuRunner } from './cpu-tasks.js';
 import { ensureIssue } from './issue-operations.js';
 import type { BatchPayload } from './queues.js';
 
@@ -52,6 +53,8 @@ export interface StartListSendOptions {
   /** Messages per second across all workers; 0 for no limit. Only a new send takes it. */
   rate: number;
   now: Date;
+  /** Where a build the send needs first runs (the worker's thread pool). @defaultValue this thread */
+  cpu?: CpuRunner;
 }
 
 async function recordOf(ledger: SendLedger, week: string): Promise<SendRecord> {
@@ -152,7 +155,10 @@ async function resume(ctx: Context, ledger: SendLedger, week: string): Promise<R
  * and every batch not done queued again. A done send is reported and nothing is sent. Refuses with
  * E_SECRET_DEFAULT when the links could be forged.
  */
-export async function startListSend(ctx: Context, { week, rate, now }: StartListSendOptions): Promise<ListSendReport> {
+export async function startListSend(
+  ctx: Context,
+  { week, rate, now, cpu }: StartListSendOptions,
+): Promise<ListSendReport> {
   const { config } = ctx;
   // Links signed with the public default secret can be forged by anyone: no list send with it.
   const problem = defaultSecretProblem(config);
@@ -161,7 +167,7 @@ export async function startListSend(ctx: Context, { week, rate, now }: StartList
   const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
   let existing = await ledger.get(week);
   if (!existing) {
-    await ensureIssue(ctx, week, true, templatesDir);
+    await ensureIssue(ctx, week, true, templatesDir, { cpu });
     const emails = await createSubscriberStore(ctx.redis, config.REDIS_PREFIX).activeEmails();
     if (await ledger.start(week, emails, { batchSize: BATCH_SIZE, rate, now })) {
       // From now on the stored issue is what goes out: a rebuild must not change it mid-send.
@@ -174,7 +180,7 @@ export async function startListSend(ctx: Context, { week, rate, now }: StartList
   }
   if (existing.status === 'done') return { week, outcome: 'done', record: existing, requeued: null };
   // A start cut off before the freeze left the issue unfrozen (and unsent: no batch was queued yet).
-  await ensureIssue(ctx, week, true, templatesDir);
+  await ensureIssue(ctx, week, true, templatesDir, { cpu });
   await ctx.store.markIssueSent(week, new Date(existing.createdAt));
   return (
     (await resume(ctx, ledger, week)) ?? { week, outcome: 'done', record: await recordOf(ledger, week), requeued: null }

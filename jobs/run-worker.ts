@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, type Processor, WaitingError, Worker } from 'bullmq';
+import { createIssueEdits } from '../io/issue-edits.js';
+import { createIssueFlow } from '../io/issue-flow.js';
 import type { Logger } from '../io/logger.js';
 import { createMailer, type Mailer } from '../io/mailer.js';
 import { connectRedis, createRedisHealth, endParked, isParked } from '../io/redis-connection.js';
@@ -10,11 +12,14 @@ import { createStore } from '../io/store.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
 import type { Config } from '../src/config.js';
 import { DispatchError } from '../src/errors.js';
+import type { Context } from './context.js';
 import { CpuPoolClosedError, type CpuPoolStats, createCpuPool } from './cpu-pool.js';
 import type { CpuRunner } from './cpu-tasks.js';
+import { editorNoticeJob } from './editor-notice.job.js';
 import { feedsJob, marksFeedItems } from './feeds.job.js';
 import { ingestJob } from './ingest.job.js';
 import { toJobError } from './job-error.js';
+import { listSendJob } from './list-send.job.js';
 import { newsletterJob } from './newsletter.job.js';
 import {
   closeQueues,
@@ -197,9 +202,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   const ledger = createSendLedger(data, config.REDIS_PREFIX);
   const subscribers = createSubscriberStore(data, config.REDIS_PREFIX);
+  // What the weekly loop's operations work on, as a command's context does: this worker's own
+  // connection, store and queues (closed with the worker, not by the loop).
+  const loopCtx: Context = { config, redisUrl: options.redisUrl, redis: data, store, queues, close: async () => {} };
   const processors: Record<QueueName, Processor> = {
     send: byName({
-      send: sendJob({ store, config, mailer: getMailer }),
+      send: sendJob({ store, config, mailer: getMailer, flow: createIssueFlow(data, config.REDIS_PREFIX) }),
+      'list-send': listSendJob({ ctx: loopCtx, now, log: logger, cpu }),
+      'editor-notice': editorNoticeJob({ config, mailer: getMailer }),
       batch: batchJob({ store, ledger, subscribers, config, mailer: getMailer, now }),
       'signup-mail': signupMailJob({
         store,
@@ -216,7 +226,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ingest: marksFeedItems(store, ingestJob({ store, queues, config, cpu })),
     social: socialJob({ store, config, now, cpu }),
     // MJML (some 60 MB) loads only in a CPU thread, on the first render.
-    newsletter: newsletterJob({ store, config, templatesDir: options.templatesDir, now, cpu }),
+    newsletter: newsletterJob({
+      store,
+      config,
+      templatesDir: options.templatesDir,
+      now,
+      cpu,
+      edits: createIssueEdits(data, config.REDIS_PREFIX),
+      loop: { ctx: loopCtx, log: logger },
+    }),
     feeds: feedsJob({ store, queues, config, now, cpu }),
   };
 

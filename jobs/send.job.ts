@@ -1,13 +1,14 @@
 import { DelayedError, type Job } from 'bullmq';
+import type { IssueFlow } from '../io/issue-flow.js';
 import { type Mailer, POOL_CONNECTIONS, type SentMessage } from '../io/mailer.js';
 import type { LedgerEntry, Mark, SendLedger } from '../io/send-ledger.js';
 import type { Store, StoredIssue } from '../io/store.js';
 import type { SubscriberStore } from '../io/subscriber-store.js';
-import type { Config } from '../src/config.js';
+import { type Config, previewUrlOf } from '../src/config.js';
 import { DispatchError, isDispatchError } from '../src/errors.js';
 import { messageToken } from '../src/links/mail-tags.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
-import { domainOf, toMessage } from '../src/newsletter/to-message.js';
+import { domainOf, type ProofNote, toMessage } from '../src/newsletter/to-message.js';
 import { type SmtpScope, smtpScope } from '../src/smtp-failures.js';
 import { parsePayload } from './job-error.js';
 import { batchPayload, sendPayload } from './queues.js';
@@ -23,9 +24,18 @@ export interface SendResult {
  * send: one message of a stored issue to one address. It never renders the issue (the newsletter
  * job did); a retry sends the same message again with the same Message-ID. A test send does not
  * pause anything: any SMTP failure but a transient one fails the job for good, with its code and
- * the server's words (toJobError).
+ * the server's words (toJobError). A proof (`proof`) says on top how the issue goes out as the
+ * loop's record (`flow`) has it when the message is made, so a proof sent late tells the truth.
  */
-export function sendJob(deps: { store: Store; config: Config; mailer: () => Mailer }) {
+export function sendJob(deps: { store: Store; config: Config; mailer: () => Mailer; flow?: Pick<IssueFlow, 'get'> }) {
+  const proofNote = async (week: string): Promise<ProofNote> => {
+    const flow = await deps.flow?.get(week);
+    return {
+      reviewUrl: `${previewUrlOf(deps.config)}/issues/${week}`,
+      sendAt: flow?.claimedAt ? null : (flow?.sendAt ?? null),
+      held: Boolean(flow?.heldAt),
+    };
+  };
   return async (job: Job): Promise<SendResult> => {
     const payload = parsePayload(sendPayload, job.data, 'send');
     const stored = await deps.store.getIssue(payload.week);
@@ -36,6 +46,7 @@ export function sendJob(deps: { store: Store; config: Config; mailer: () => Mail
       token: payload.token,
       testSuffix: payload.testSuffix,
       unsubscribeMailto: `unsubscribe@${domainOf(config.MAIL_FROM)}`,
+      proof: payload.proof ? await proofNote(payload.week) : undefined,
     });
     const sent = await deps.mailer().send(message);
     return { to: payload.to, messageId: sent.messageId, accepted: sent.accepted, response: sent.response };

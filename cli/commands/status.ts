@@ -3,6 +3,7 @@ import { createSubscriberStore } from '../../io/subscriber-store.js';
 import { describeSend } from '../../jobs/describe-send.js';
 import { describeListHealth, type ListHealth, listHealth } from '../../jobs/list-health.js';
 import { JOB_STATES, type QueueReport, queueReport } from '../../jobs/queue-report.js';
+import { type IssueStatus, issueStatus, loopWeeks } from '../../jobs/weekly-loop.js';
 import { terminalSafe, terminalSafeJson } from '../../src/text/terminal-safe.js';
 import { openContext } from '../context.js';
 
@@ -10,13 +11,18 @@ export interface StatusReport extends QueueReport {
   redis: string;
   store: { articles: number; issues: string[] };
   sends: SendRecord[];
+  /** The newest issues' states in the weekly loop (built, held, scheduled for T, sent...), newest first. */
+  loop: IssueStatus[];
   /** Readers per status, and the current issue's bounce and complaint rates. */
   list: ListHealth;
 }
 
+/** The issues `dispatch status` lists, newest first. */
+const LOOP_WEEKS_SHOWN = 10;
+
 /**
  * `dispatch status`: jobs per queue and state, the next scheduled runs, the latest failures, the
- * sends and the list's health.
+ * issues' states in the weekly loop, the sends and the list's health.
  */
 export async function statusCommand(options: { json?: boolean }): Promise<void> {
   const ctx = await openContext();
@@ -28,12 +34,15 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
       ...(await queueReport(ctx.queues)),
       store: { articles: await ctx.store.countArticles(), issues: await ctx.store.listIssues() },
       sends: [],
+      loop: [],
       list: await listHealth({ subscribers, ledger, config: ctx.config }, new Date()),
     };
     for (const week of await ledger.list()) {
       const record = await ledger.get(week);
       if (record) report.sends.push(record);
     }
+    for (const week of (await loopWeeks(ctx)).slice(0, LOOP_WEEKS_SHOWN))
+      report.loop.push(await issueStatus(ctx, week));
     if (options.json) {
       process.stdout.write(`${terminalSafeJson(report)}\n`);
       return;
@@ -61,6 +70,10 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
       lines.push(terminalSafe(`  ${f.at ?? '?'} ${f.queue} ${f.jobId}: ${f.reason}`));
     }
     lines.push('', `Stored: ${report.store.articles} article(s); issues: ${report.store.issues.join(', ') || 'none'}`);
+    lines.push('', 'Issues:');
+    if (report.loop.length === 0) lines.push('  none');
+    // A summary may quote an error, which quotes input: one line, shown, never obeyed.
+    for (const status of report.loop) lines.push(`  ${terminalSafe(status.summary)}`);
     lines.push('', 'Sends:');
     if (report.sends.length === 0) lines.push('  none');
     for (const record of report.sends) lines.push(`  ${terminalSafe(describeSend(record))}`);

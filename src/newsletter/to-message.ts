@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { bounceAddressOf, subscriberId, verpAddress } from '../links/mail-tags.js';
 import { oneLine } from '../text/one-line.js';
+import { escapeHtml } from './escape-for-template.js';
 import type { NewsletterIssue } from './newsletter-issue.js';
 import { type Personalizable, personalize, type Recipient } from './personalize.js';
 
@@ -27,6 +28,70 @@ export interface MessageOptions {
   testSuffix?: string;
   /** Where unsubscribe mail goes: the List-Unsubscribe mailto. */
   unsubscribeMailto: string;
+  /**
+   * A proof for the editors: a test send with "[Proof] " instead of "[Test] ", whose message
+   * starts with a banner saying where to review the issue and how it goes out.
+   */
+  proof?: ProofNote;
+}
+
+/** What a proof's banner tells the editors. */
+export interface ProofNote {
+  /** The issue's page in the preview, where it is reviewed, edited and approved. */
+  reviewUrl: string;
+  /** When the issue goes out by itself (NEWSLETTER_SEND_AFTER); null: it waits for an editor's approval. */
+  sendAt: string | null;
+  /** An editor holds it: nothing goes out until it is released. */
+  held: boolean;
+}
+
+/**
+ * The banner on top of a proof, as HTML and as text: not sent to readers yet, where to review it,
+ * and how it goes out (approval, or by itself at its time unless held). Every value is escaped.
+ */
+export function proofBanner(week: string, note: ProofNote): { html: string; text: string } {
+  const how = note.held
+    ? [
+        'It is held: nothing goes out until an editor releases it:',
+        `dispatch issue release ${week}`,
+        ', or Release on that page.',
+      ]
+    : note.sendAt
+      ? [
+          `It goes out by itself at ${note.sendAt}. To stop it:`,
+          `dispatch issue hold ${week}`,
+          ', or Hold on that page.',
+        ]
+      : [
+          "It waits for an editor's approval. To send it to the list:",
+          `dispatch issue approve ${week}`,
+          ', or Approve on that page.',
+        ];
+  const [before, command, after] = how as [string, string, string];
+  const text = [
+    `PROOF of ${week}: not sent to readers yet.`,
+    `Review and edit it: ${note.reviewUrl}`,
+    `${before} ${command}${after}`,
+    '----------------------------------------',
+    '',
+    '',
+  ].join('\n');
+  const e = escapeHtml;
+  const html =
+    '<div role="note" style="margin:0;padding:12px 16px;background:#fff4cc;border-bottom:2px solid #e0b400;' +
+    'color:#222;font:14px/1.5 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;">' +
+    `<strong>Proof of ${e(week)}: not sent to readers yet.</strong><br>` +
+    `Review and edit it: <a href="${e(note.reviewUrl)}" style="color:#0645ad;">${e(note.reviewUrl)}</a><br>` +
+    `${e(before)} <code>${e(command)}</code>${e(after)}</div>`;
+  return { html, text };
+}
+
+/** `banner` right after the HTML's opening <body> tag (before everything when there is none). */
+function afterBodyTag(html: string, banner: string): string {
+  const body = /<body\b[^>]*>/i.exec(html);
+  if (!body) return banner + html;
+  const at = body.index + body[0].length;
+  return html.slice(0, at) + banner + html.slice(at);
 }
 
 /** What toMessage reads from the configuration. */
@@ -119,8 +184,9 @@ export function feedbackId(week: string, kind: 'newsletter' | 'test', config: Pi
  * headers a list sender owes (RFC 2369 List-Unsubscribe with an https URL and a mailto; RFC 8058
  * one-click: List-Unsubscribe-Post; RFC 2919 List-Id; Gmail's Feedback-ID), and the envelope
  * sender: on a list message the reader's VERP address for this issue, so a bounce names the reader
- * and the issue. A test send goes from the bare bounce address: it is addressed to people on no
- * list, and its bounces must neither change a reader nor count against the issue. Pure; every
+ * and the issue. A test send (a proof too) goes from the bare bounce address: it is addressed to
+ * people on no list, and its bounces must neither change a reader nor count against the issue. A
+ * proof starts with its banner (see {@link proofBanner}). Pure; every
  * header is built from the configuration and the issue, and kept to one line all the same.
  */
 export function toMessage(
@@ -130,16 +196,24 @@ export function toMessage(
   options: MessageOptions,
 ): OutgoingMessage {
   const personal = personalize(rendered, recipient);
-  const subject = options.testSuffix ? `[Test] ${personal.subject} (${options.testSuffix})` : personal.subject;
+  const suffix = options.testSuffix ? ` (${options.testSuffix})` : '';
+  const subject = options.proof
+    ? `[Proof] ${personal.subject}${suffix}`
+    : options.testSuffix
+      ? `[Test] ${personal.subject}${suffix}`
+      : personal.subject;
+  const test = options.proof !== undefined || options.testSuffix !== undefined;
   const siteDomain = new URL(config.SITE_URL).hostname;
   const { week } = rendered.issue;
   const bounceAddress = bounceAddressOf(config);
+  // The banner goes in after personalization: it is no template, and nothing in it is a token.
+  const banner = options.proof ? proofBanner(week, options.proof) : null;
   return {
     from: config.MAIL_FROM,
     to: recipient.email,
     subject,
-    html: personal.html,
-    text: personal.text,
+    html: banner ? afterBodyTag(personal.html, banner.html) : personal.html,
+    text: banner ? banner.text + personal.text : personal.text,
     messageId: `<${options.token}@${siteDomain}>`,
     headers: {
       'List-Unsubscribe': headerSafe(
@@ -148,9 +222,9 @@ export function toMessage(
       // RFC 8058: the POST body a mail client sends must be exactly List-Unsubscribe=One-Click.
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': listId(config),
-      'Feedback-ID': feedbackId(week, options.testSuffix ? 'test' : 'newsletter', config),
+      'Feedback-ID': feedbackId(week, test ? 'test' : 'newsletter', config),
     },
-    envelopeFrom: options.testSuffix
+    envelopeFrom: test
       ? bounceAddress
       : verpAddress(bounceAddress, { id: subscriberId(recipient.email), week }, config.UNSUBSCRIBE_SECRET),
   };
