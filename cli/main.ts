@@ -366,7 +366,9 @@ archive
 
 program
   .command('serve')
-  .description('the public pages behind the site, at PUBLIC_URL: sign-up, confirm, unsubscribe, preferences and the archive')
+  .description(
+    'the public pages behind the site, at PUBLIC_URL: sign-up, confirm, unsubscribe, preferences and the archive',
+  )
   .option('--port <port>', 'port (default: the port of PUBLIC_URL, else 3001)')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .addHelpText('after', example('dispatch serve', 'dispatch serve --host 0.0.0.0 --port 8080'))

@@ -50,8 +50,12 @@ export interface Store {
   saveSocial(articleId: string, social: StoredSocial): Promise<void>;
   getSocial(articleId: string): Promise<StoredSocial | null>;
   getSocials(articleIds: readonly string[]): Promise<(StoredSocial | null)[]>;
-  /** Stores a built issue unless that week's issue was already sent. */
-  saveIssue(week: string, issue: StoredIssue): Promise<'saved' | 'already-sent'>;
+  /**
+   * Stores a built issue unless that week's issue was already sent, or the stored build applied a
+   * later revision of the editors' curation ('superseded': a build that read the edits before an
+   * edit was saved, finishing after that edit's own build, must not put the older issue back).
+   */
+  saveIssue(week: string, issue: StoredIssue): Promise<'saved' | 'already-sent' | 'superseded'>;
   getIssue(week: string): Promise<StoredIssue | null>;
   /** Marks a week's issue as sent (from now on it is never rebuilt); false when it was already. */
   markIssueSent(week: string, at: Date): Promise<boolean>;
@@ -73,10 +77,13 @@ if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1`;
 
-// Atomic "save unless sent": two workers rebuilding the same week cannot overwrite a sent issue.
+// Atomic "save unless sent or superseded": two workers rebuilding the same week cannot overwrite a
+// sent issue, nor a build of newer edits with one of older edits.
 const SAVE_ISSUE_UNLESS_SENT = `
 if redis.call('HEXISTS', KEYS[1], 'sentAt') == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'json', ARGV[1])
+local stored = tonumber(redis.call('HGET', KEYS[1], 'curation') or '0')
+if stored > tonumber(ARGV[4]) then return 2 end
+redis.call('HSET', KEYS[1], 'json', ARGV[1], 'curation', ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1`;
 
@@ -138,8 +145,9 @@ export function createStore(redis: Redis, prefix: string): Store {
         JSON.stringify(built),
         String(Date.parse(issue.builtAt)),
         week,
+        String(issue.curation ?? 0),
       );
-      return saved === 1 ? 'saved' : 'already-sent';
+      return saved === 1 ? 'saved' : saved === 2 ? 'superseded' : 'already-sent';
     },
     async getIssue(week) {
       const [json, sentAt] = await redis.hmget(key('issue', week), 'json', 'sentAt');

@@ -12,7 +12,8 @@ import { type CpuRunner, inlineCpu } from './cpu-tasks.js';
 export type BuildResult =
   | {
       week: string;
-      status: 'saved' | 'already-sent';
+      /** 'superseded': a build of newer edits was stored meanwhile, and stays. */
+      status: 'saved' | 'already-sent' | 'superseded';
       articles: number;
       bytes: number;
       warnings: string[];

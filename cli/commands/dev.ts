@@ -135,6 +135,8 @@ export async function devCommand(options: DevOptions): Promise<void> {
     say(`Preview: ${preview.url}/issues/${week}   (the issue, checks, a "Send test" form)`);
     say(`Mailbox: ${preview.url}/mailbox   (what test sends deliver${mailbox ? `, via ${config.SMTP_URL}` : ''})`);
     if (serve) say(`Sign up: ${serve.url}/subscribe   (join the list; the confirmation mail lands in the mailbox)`);
+    say(`Approve: npx dispatch issue approve ${week}   (sends it to the list; or Approve on the preview's issue page)`);
+    if (serve) say(`Archive: ${serve.url}/archive   (every sent issue's page, and feed.xml)`);
     if (bounces)
       say(`Bounces: smtp://127.0.0.1:${bounces.port}   (bounce and complaint reports for ${bounces.bounceAddress})`);
     say(`Also:    npx dispatch send-test --to you@example.org   npx dispatch status   npx dispatch show ${week}`);
