@@ -56,10 +56,18 @@ export interface IssueFlow {
    */
   claim(week: string, by: 'schedule' | 'approve', at: Date): Promise<ClaimOutcome>;
   /**
-   * A claimed send that could not start, for a reason that will not pass: the claim is dropped
-   * (unless the send exists: then it has started, and stays claimed) and the failure recorded.
+   * A claimed send that could not start, for a reason that will not pass: the failure is recorded
+   * and the claim dropped, but only the caller's own (`owner`: who claimed, and for an approval
+   * the time of its claim), and not once the send exists (then it has started, and stays claimed).
+   * A caller whose claim came back 'claimed-before' must not drop another's claim: a hold would
+   * then report success while that other caller goes on to send.
    */
-  unclaim(week: string, reason: string, at: Date): Promise<void>;
+  unclaim(
+    week: string,
+    reason: string,
+    at: Date,
+    owner: { by: 'schedule' | 'approve'; claimedAt?: Date },
+  ): Promise<void>;
   /**
    * Holds the week, atomically against `claim`: false (nothing changes) once the send was claimed
    * or exists. A hold that returns true is never followed by a send until `release`.
@@ -86,13 +94,14 @@ const FIELDS = [
 /** KEYS: the flow, the set of weeks. ARGV: week, builtAt, sendAt or "". Returns {first, sendAt or ""}. */
 const BEGIN_SCRIPT = `
 redis.call('SADD', KEYS[2], ARGV[1])
+-- A good build ends what an earlier failure or empty build of the week said (while a send is claimed, its error stays).
+if not redis.call('HGET', KEYS[1], 'claimedAt') then redis.call('HDEL', KEYS[1], 'error', 'errorAt') end
+redis.call('HDEL', KEYS[1], 'emptyAt')
 if redis.call('HEXISTS', KEYS[1], 'loopedAt') == 1 then
   return {0, redis.call('HGET', KEYS[1], 'sendAt') or ''}
 end
 redis.call('HSETNX', KEYS[1], 'builtAt', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSETNX', KEYS[1], 'sendAt', ARGV[3]) end
-redis.call('HDEL', KEYS[1], 'emptyAt')
-if not redis.call('HGET', KEYS[1], 'claimedAt') then redis.call('HDEL', KEYS[1], 'error', 'errorAt') end
 return {1, redis.call('HGET', KEYS[1], 'sendAt') or ''}
 `;
 
@@ -119,9 +128,11 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return 1
 `;
 
-/** KEYS: the flow, the send's hash. ARGV: the reason, the time. */
+/** KEYS: the flow, the send's hash. ARGV: the reason, the time, who claimed, when (or ""). */
 const UNCLAIM_SCRIPT = `
-if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('HDEL', KEYS[1], 'claimedAt', 'claimedBy') end
+local mine = redis.call('HGET', KEYS[1], 'claimedBy') == ARGV[3]
+  and (ARGV[4] == '' or redis.call('HGET', KEYS[1], 'claimedAt') == ARGV[4])
+if mine and redis.call('EXISTS', KEYS[2]) == 0 then redis.call('HDEL', KEYS[1], 'claimedAt', 'claimedBy') end
 redis.call('HSET', KEYS[1], 'error', ARGV[1], 'errorAt', ARGV[2])
 return 1
 `;
@@ -179,8 +190,17 @@ export function createIssueFlow(redis: Redis, prefix: string): IssueFlow {
     async claim(week, by, at) {
       return (await redis.eval(CLAIM_SCRIPT, 2, flowKey(week), sendKey(week), by, at.toISOString())) as ClaimOutcome;
     },
-    async unclaim(week, reason, at) {
-      await redis.eval(UNCLAIM_SCRIPT, 2, flowKey(week), sendKey(week), reason, at.toISOString());
+    async unclaim(week, reason, at, owner) {
+      await redis.eval(
+        UNCLAIM_SCRIPT,
+        2,
+        flowKey(week),
+        sendKey(week),
+        reason,
+        at.toISOString(),
+        owner.by,
+        owner.claimedAt?.toISOString() ?? '',
+      );
     },
     async hold(week, at) {
       return (await redis.eval(HOLD_SCRIPT, 3, flowKey(week), sendKey(week), weeksKey, week, at.toISOString())) === 1;

@@ -98,6 +98,7 @@ return 1
 const SET_STATUS_SCRIPT = `
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current or current == 'done' then return 0 end
+if ARGV[2] == '1' and current == 'paused' then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
 if ARGV[1] == 'sending' then
   redis.call('HSET', KEYS[1], 'pausedReason', '', 'pausedAt', '', 'errorsInARow', 0)
@@ -180,7 +181,7 @@ export interface SendLedger {
    * Sets a send's status by hand (`--pause`, `--resume`); false when there is no such send or it is
    * done. Back to "sending" also clears `pausedReason`, `pausedAt` and the failures in a row.
    */
-  setStatus(week: string, status: SendStatus): Promise<boolean>;
+  setStatus(week: string, status: SendStatus, options?: { unlessPaused?: boolean }): Promise<boolean>;
   /**
    * The send pauses itself: status "paused" with `pausedReason` ("E_CODE: message") and
    * `pausedAt`, only when it is sending. False when it was not (paused already, by hand or by
@@ -312,8 +313,10 @@ export function createSendLedger(redis: Redis, prefix: string): SendLedger {
       const { applied, errorsInARow } = await runMarks(week, [{ email, entry }]);
       return { applied: applied[0] === true, errorsInARow };
     },
-    async setStatus(week, status) {
-      return (await redis.eval(SET_STATUS_SCRIPT, 1, key('send', week), status)) === 1;
+    async setStatus(week, status, options = {}) {
+      return (
+        (await redis.eval(SET_STATUS_SCRIPT, 1, key('send', week), status, options.unlessPaused ? '1' : '0')) === 1
+      );
     },
     async pause(week, reason, now) {
       return (await redis.eval(PAUSE_SCRIPT, 1, key('send', week), reason, now.toISOString())) === 1;

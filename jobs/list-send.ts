@@ -44,7 +44,9 @@ export interface Requeued {
  */
 export type ListSendReport =
   | { week: string; outcome: 'started' | 'resumed'; record: SendRecord; requeued: Requeued }
-  | { week: string; outcome: 'done'; record: SendRecord; requeued: null };
+  | { week: string; outcome: 'done'; record: SendRecord; requeued: null }
+  /** Only with `keepPaused`: the send exists and an operator (or the send itself) paused it. */
+  | { week: string; outcome: 'paused'; record: SendRecord; requeued: null };
 
 type ResumedReport = Extract<ListSendReport, { outcome: 'started' | 'resumed' }>;
 
@@ -55,6 +57,11 @@ export interface StartListSendOptions {
   now: Date;
   /** Where a build the send needs first runs (the worker's thread pool). @defaultValue this thread */
   cpu?: CpuRunner;
+  /**
+   * A send that exists and is paused stays paused (outcome `paused`): what the weekly loop's
+   * approval and timed send ask, as only `dispatch send --resume` (or `dispatch send`) resumes.
+   */
+  keepPaused?: boolean;
 }
 
 async function recordOf(ledger: SendLedger, week: string): Promise<SendRecord> {
@@ -141,9 +148,17 @@ async function queueUnfinishedBatches(ctx: Context, ledger: SendLedger, week: st
   return counts;
 }
 
-/** An unfinished send made to go on: status `sending` again, every batch not done queued again. */
-async function resume(ctx: Context, ledger: SendLedger, week: string): Promise<ResumedReport | null> {
-  if (!(await ledger.setStatus(week, 'sending'))) return null;
+/**
+ * An unfinished send made to go on: status `sending` again, every batch not done queued again.
+ * `unlessPaused`: a paused send is left paused (null), in the same script that would resume it.
+ */
+async function resume(
+  ctx: Context,
+  ledger: SendLedger,
+  week: string,
+  unlessPaused = false,
+): Promise<ResumedReport | null> {
+  if (!(await ledger.setStatus(week, 'sending', { unlessPaused }))) return null;
   const requeued = await queueUnfinishedBatches(ctx, ledger, week);
   return { week, outcome: 'resumed', record: await recordOf(ledger, week), requeued };
 }
@@ -157,7 +172,7 @@ async function resume(ctx: Context, ledger: SendLedger, week: string): Promise<R
  */
 export async function startListSend(
   ctx: Context,
-  { week, rate, now, cpu }: StartListSendOptions,
+  { week, rate, now, cpu, keepPaused = false }: StartListSendOptions,
 ): Promise<ListSendReport> {
   const { config } = ctx;
   // Links signed with the public default secret can be forged by anyone: no list send with it.
@@ -179,12 +194,17 @@ export async function startListSend(
     existing = await recordOf(ledger, week);
   }
   if (existing.status === 'done') return { week, outcome: 'done', record: existing, requeued: null };
+  if (keepPaused && existing.status === 'paused') return { week, outcome: 'paused', record: existing, requeued: null };
   // A start cut off before the freeze left the issue unfrozen (and unsent: no batch was queued yet).
   await ensureIssue(ctx, week, true, templatesDir, { cpu });
   await ctx.store.markIssueSent(week, new Date(existing.createdAt));
-  return (
-    (await resume(ctx, ledger, week)) ?? { week, outcome: 'done', record: await recordOf(ledger, week), requeued: null }
-  );
+  const resumed = await resume(ctx, ledger, week, keepPaused);
+  if (resumed) return resumed;
+  // Not resumed: it finished meanwhile, or (keepPaused) was paused meanwhile.
+  const record = await recordOf(ledger, week);
+  return record.status === 'paused'
+    ? { week, outcome: 'paused', record, requeued: null }
+    : { week, outcome: 'done', record, requeued: null };
 }
 
 /** `--resume`: the send goes on from where it is, every batch not done queued again (or promoted from its pause). */

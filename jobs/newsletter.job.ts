@@ -53,9 +53,12 @@ function failsForGood(error: DispatchError, job: Job): boolean {
 export function newsletterJob(deps: NewsletterJobDeps) {
   return async (job: Job): Promise<NewsletterResult> => {
     const payload = parsePayload(newsletterPayload, job.data, 'newsletter');
-    // A scheduled job builds the week it was scheduled in, even when a worker picks it up late.
+    // A scheduled job builds the week of its slot, even when a worker picks it up late. The slot
+    // is `prevMillis`: BullMQ stamps a scheduler's next job (`timestamp`) when it adds it, as the
+    // one before is taken, a whole period earlier (last week, for a weekly cron).
     const scheduled = payload.week === undefined;
-    const week = payload.week ?? isoWeekOf(new Date(job.timestamp), deps.config.TZ);
+    const slot = Number(job.opts.prevMillis ?? job.timestamp);
+    const week = payload.week ?? isoWeekOf(new Date(slot), deps.config.TZ);
     const { loop } = deps;
     const before = loop && payload.edit ? await deps.store.getIssue(week) : null;
     const now = deps.now();

@@ -325,12 +325,14 @@ export async function runScheduledSend(
   const status = await ledgerOf(ctx).status(week);
   if (status === 'paused' || status === 'done') return { week, outcome: status };
   try {
-    const report = await startListSend(ctx, { week, rate: 0, now, cpu: options.cpu });
+    const report = await startListSend(ctx, { week, rate: 0, now, cpu: options.cpu, keepPaused: true });
     return { week, outcome: report.outcome };
   } catch (error) {
     if (isPermanent(error) || options.lastAttempt) {
       const reason = reasonOf(error);
-      await flow.unclaim(week, reason, now);
+      // The schedule's claim is the one 'schedule' claim of the week (an earlier try of this job
+      // may have made it); an approval's claim is not this job's to drop.
+      await flow.unclaim(week, reason, now, { by: 'schedule' });
       await notifyEditors(ctx, week, 'send-failed', reason, options.log ?? quiet);
     }
     throw error;
@@ -435,7 +437,8 @@ export async function loopWeeks(ctx: Context): Promise<string[]> {
 export async function approveIssue(ctx: Context, week: string, now: Date): Promise<ApproveReport> {
   parseIsoWeek(week);
   const flow = flowOf(ctx);
-  if ((await flow.claim(week, 'approve', now)) === 'held') {
+  const claim = await flow.claim(week, 'approve', now);
+  if (claim === 'held') {
     throw new DispatchError('E_ISSUE_HELD', `${week} is held: dispatch issue release ${week} lets it go out`);
   }
   const ledger = ledgerOf(ctx);
@@ -444,15 +447,52 @@ export async function approveIssue(ctx: Context, week: string, now: Date): Promi
   if (existing?.status === 'done') return { week, outcome: 'done', record: existing, requeued: null };
   let report: ListSendReport;
   try {
-    report = await startListSend(ctx, { week, rate: 0, now });
+    report = await startListSend(ctx, { week, rate: 0, now, keepPaused: true });
   } catch (error) {
     // The person who approved sees the failure; the issue waits again for an approval once it is fixed.
-    await flow.unclaim(week, reasonOf(error), now).catch(() => {});
+    // Only this approval's own claim is dropped: one made before (the timed send's, going on in a
+    // worker) stays, or a hold would report success while that send starts.
+    const reason = reasonOf(error);
+    await (claim === 'claimed'
+      ? flow.unclaim(week, reason, now, { by: 'approve', claimedAt: now })
+      : flow.markError(week, reason, now)
+    ).catch(() => {});
     throw error;
   }
   // Started now: the timed send has nothing left to do.
   await unscheduleListSend(ctx, week).catch(() => {});
   return report;
+}
+
+/**
+ * `dispatch send`: the list send started by hand, the same `startListSend`, but through the loop's
+ * claim like an approval: refused while an editor holds the issue (E_ISSUE_HELD), and claimed, so a
+ * hold or an edit made after it says the issue has gone instead of reporting success. Running it
+ * again on a send that exists goes on with that send, as `dispatch send` always did.
+ */
+export async function startHandSend(
+  ctx: Context,
+  options: { week: string; rate: number; now: Date },
+): Promise<ListSendReport> {
+  parseIsoWeek(options.week);
+  const { week, now } = options;
+  const flow = flowOf(ctx);
+  const claim = await flow.claim(week, 'approve', now);
+  if (claim === 'held') {
+    throw new DispatchError('E_ISSUE_HELD', `${week} is held: dispatch issue release ${week} lets it go out`);
+  }
+  try {
+    const report = await startListSend(ctx, options);
+    await unscheduleListSend(ctx, week).catch(() => {});
+    return report;
+  } catch (error) {
+    const reason = reasonOf(error);
+    await (claim === 'claimed'
+      ? flow.unclaim(week, reason, now, { by: 'approve', claimedAt: now })
+      : flow.markError(week, reason, now)
+    ).catch(() => {});
+    throw error;
+  }
 }
 
 /** Holds the week's issue: no automatic send until it is released. E_ISSUE_SENT once its send started. */
@@ -537,6 +577,7 @@ export async function editIssue(
       await afterEditBuild(ctx, week, stale, result, options.now);
       const stored = await store.getIssue(week);
       if (!stored) throw new DispatchError('E_NOT_FOUND', `the ${week} issue was not built`);
+      if (stored.sentAt && (stored.curation ?? 0) < curation.revision) throw frozen();
       return stored;
     })();
     built.catch(() => {}); // the caller's wait sees the failure
@@ -548,6 +589,8 @@ export async function editIssue(
     let last = stale;
     for (;;) {
       const stored = await waitForBuild(ctx, week, jobId, last, signal);
+      // Frozen by a send before this edit was applied: it went out without it, and must not read as applied.
+      if (stored.sentAt && (stored.curation ?? 0) < curation.revision) throw frozen();
       if (stored.sentAt || (stored.curation ?? 0) >= curation.revision) return stored;
       // A build that read the edits before this one was saved (the schedule's, say) landed first:
       // the edit's own build comes after it, unless that one is done already.

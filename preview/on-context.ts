@@ -55,6 +55,9 @@ export async function previewOn(ctx: Context, config: Config, host: string, port
       },
       readers: async () => (await subscribers.counts()).active,
       async approve(week) {
+        // An out-of-date build (changed templates, an edit not rebuilt yet) is rebuilt by a worker
+        // first: the send would otherwise render it here, on the preview's own thread.
+        await ensureIssue(ctx, week, false, templatesDir);
         const report = await approveIssue(ctx, week, new Date());
         if (report.outcome === 'started') {
           const { total, batches } = report.record;

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createSendLedger } from '../io/send-ledger.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
 import { cliEnv, testConfig, testContext, useTestRedis } from './helpers/queue-harness.js';
 import { type CliResult, runCli } from './helpers/run-cli.js';
@@ -60,6 +61,10 @@ describe('dispatch issue (real Redis, the real command)', () => {
       const whileHeld = await cli('approve', WEEK);
       expectRefused(whileHeld, 'E_ISSUE_HELD');
       expect(whileHeld.stderr).toContain(`dispatch issue release ${WEEK}`);
+      // The send by hand goes through the same claim: a held issue does not go out that way either.
+      const sentByHand = await runCli(['send', '--week', WEEK], { env });
+      expectRefused(sentByHand, 'E_ISSUE_HELD');
+      expect(await createSendLedger(ctx.redis, config.REDIS_PREFIX).get(WEEK)).toBeNull();
       const released = await cli('release', WEEK);
       expect(released.stdout).toBe(
         `${WEEK}: released\n${WEEK}: built; waits for approval: dispatch issue approve ${WEEK}; no proof: EDITOR_EMAILS is empty\n`,

@@ -391,9 +391,13 @@ describe('with the page’s tokens', () => {
     expect(flashOf(await post('edit', { ...base, include: [] }))).toBe(
       'E_INPUT_FORMAT: the form drops every story: keep one at least, or hold the issue',
     );
+    // Markup where an id goes is no id at all; a well-formed id of no article of the week is not found.
     expect(flashOf(await post('edit', { ...base, story: ['<img src=x>'], include: ['<img src=x>'] }))).toMatch(
-      /^E_NOT_FOUND: no article "<img src=x>" was published in 2026-W48/,
+      /^E_INPUT_FORMAT: \w+: not an article id: "<img src=x>"/,
     );
+    expect(
+      flashOf(await post('edit', { ...base, story: ['ffffffffffffffff'], include: ['ffffffffffffffff'] })),
+    ).toMatch(/^E_NOT_FOUND: no article "ffffffffffffffff" was published in 2026-W48/);
     expect(flashOf(await post('edit', { token: tokens.edit }))).toBe(
       'E_INPUT_FORMAT: the form names nothing to change',
     );

@@ -205,6 +205,37 @@ describe('the queued pipeline (real redis-server)', () => {
   });
 });
 
+describe('the weekly schedule (real redis-server)', () => {
+  it('each firing builds the week of its own slot, not the week its job was made in', async () => {
+    // BullMQ makes a scheduler's next job as the one before is taken, so a weekly job is stamped a
+    // week before its slot: the slot (`prevMillis`) is what names the week.
+    const config = testConfig({ NEWSLETTER_CRON: '0 9 * * 5', TZ: 'UTC' });
+    const ctx = testContext(redis.url, config);
+    const worker = await testWorker(redis.url, config);
+    try {
+      for (let fired = 1; fired <= 2; fired++) {
+        const [next] = await waitFor('the next scheduled job', () => ctx.queues.newsletter.getDelayed());
+        await next?.promote();
+        await waitFor(
+          `firing ${fired}`,
+          async () => ((await ctx.queues.newsletter.getJobCounts('completed')).completed ?? 0) >= fired,
+        );
+      }
+    } finally {
+      await worker.close();
+    }
+    const builds = await ctx.queues.newsletter.getCompleted();
+    expect(builds).toHaveLength(2);
+    const weeks = builds.map((job) => job.returnvalue.week as string);
+    for (const job of builds) {
+      expect(job.returnvalue.week).toBe(isoWeekOf(new Date(Number(job.opts.prevMillis)), 'UTC'));
+    }
+    // Seven days apart: two weeks, the later made while the earlier ran.
+    expect(new Set(weeks).size).toBe(2);
+    await ctx.close();
+  });
+});
+
 describe('feeds (real redis-server, local HTTP server)', () => {
   let server: Server;
   let base: string;

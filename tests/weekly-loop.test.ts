@@ -378,6 +378,31 @@ describe('the loop record (real Redis)', () => {
     }
   });
 
+  it("a failed approval drops only its own claim: the timed send's claim stays, and a hold is refused", async () => {
+    // Links signed with the default secret for a public PUBLIC_URL: every list send refuses to start.
+    const config = testConfig({ PUBLIC_URL: 'https://news.example.com' });
+    const ctx = testContext(redis.url, config);
+    const flow = createIssueFlow(ctx.redis, config.REDIS_PREFIX);
+    try {
+      await seedList(ctx.redis, config, 2, 'reader', NOW);
+      // The timed send has claimed the week (a worker is starting it) when an editor approves.
+      expect(await flow.claim(WEEK, 'schedule', new Date())).toBe('claimed');
+      await expect(approveIssue(ctx, WEEK, new Date())).rejects.toMatchObject({ code: 'E_SECRET_DEFAULT' });
+      expect((await flow.get(WEEK)).claimedBy).toBe('schedule');
+      expect(await flow.hold(WEEK, new Date())).toBe(false);
+
+      // An approval that made the claim itself and fails drops it: the issue can be held again.
+      const other = '2026-W47';
+      await expect(approveIssue(ctx, other, new Date())).rejects.toMatchObject({ code: 'E_SECRET_DEFAULT' });
+      const record = await flow.get(other);
+      expect(record.claimedAt).toBeNull();
+      expect(record.error).toMatch(/^E_SECRET_DEFAULT: /);
+      expect(await flow.hold(other, new Date())).toBe(true);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('the timed send never resumes a send an operator paused, and an approval leaves it paused too', async () => {
     const config = testConfig();
     const ctx = testContext(redis.url, config);

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSendLedger, type SendRecord } from '../../io/send-ledger.js';
 import { describeSend } from '../../jobs/describe-send.js';
-import { pauseSend, type Requeued, resumeSend, startListSend } from '../../jobs/list-send.js';
+import { pauseSend, type Requeued, resumeSend } from '../../jobs/list-send.js';
+import { startHandSend } from '../../jobs/weekly-loop.js';
 import { DispatchError } from '../../src/errors.js';
 import { isoWeekOf, parseIsoWeek } from '../../src/newsletter/iso-week.js';
 import { openContext } from '../context.js';
@@ -47,10 +48,11 @@ export async function sendCommand(options: SendOptions): Promise<void> {
         'E_INPUT_FORMAT',
         `--rate must be messages per second, e.g. 50/s (got "${options.rate}")`,
       );
-    const report = await startListSend(ctx, { week, rate, now: new Date() });
+    const report = await startHandSend(ctx, { week, rate, now: new Date() });
     const { record } = report;
-    if (report.outcome === 'done') {
-      process.stdout.write(`already done, nothing new sent: ${describeSend(record)}\n`);
+    if (report.outcome === 'done' || report.outcome === 'paused') {
+      // 'paused' comes only from callers that keep a pause (the weekly loop); `dispatch send` resumes.
+      process.stdout.write(`already ${report.outcome}, nothing new sent: ${describeSend(record)}\n`);
       return;
     }
     if (report.outcome === 'started') {
