@@ -57,7 +57,7 @@ export function newsletterJob(deps: NewsletterJobDeps) {
     // is `prevMillis`: BullMQ stamps a scheduler's next job (`timestamp`) when it adds it, as the
     // one before is taken, a whole period earlier (last week, for a weekly cron).
     const scheduled = payload.week === undefined;
-    const slot = Number(job.opts.prevMillis ?? job.timestamp);
+    const slot = Number(job.opts?.prevMillis ?? job.timestamp);
     const week = payload.week ?? isoWeekOf(new Date(slot), deps.config.TZ);
     const { loop } = deps;
     const before = loop && payload.edit ? await deps.store.getIssue(week) : null;
