@@ -115,6 +115,9 @@ describe('feed items and temporary failures (real redis-server, local HTTP serve
 
         expect((await poll('poll 3')).new).toBe(0);
         expect(site.count('/story')).toBe(2);
+        await waitFor('the ingest job completed', async () =>
+          (await ctx.queues.ingest.getJob(site.storyJobId))?.isCompleted(),
+        );
         expect(await ctx.queues.ingest.getJobCounts('completed', 'failed', 'waiting', 'delayed')).toEqual({
           completed: 1,
           failed: 0,
@@ -143,6 +146,10 @@ describe('feed items and temporary failures (real redis-server, local HTTP serve
         expect(retry - first).toBeGreaterThanOrEqual(900);
         expect(retry - first).toBeLessThan(20_000);
         await waitFor('the item marked seen', () => ctx.store.isFeedItemSeen(site.feedUrl, 'story-1'));
+        // The item is marked seen by the job itself, a moment before BullMQ records the job completed.
+        await waitFor('the ingest job completed', async () =>
+          (await ctx.queues.ingest.getJob(site.storyJobId))?.isCompleted(),
+        );
         const counts = await ctx.queues.ingest.getJobCounts('completed', 'failed', 'waiting', 'delayed', 'active');
         expect(counts).toEqual({ completed: 1, failed: 0, waiting: 0, delayed: 0, active: 0 });
       },
