@@ -10,7 +10,7 @@ import { archiveNotFound } from '../src/archive/archive-not-found.js';
 import { type ArchiveConfig, archiveSettingsOf } from '../src/archive/archive-settings.js';
 import { DispatchError, isDispatchError } from '../src/errors.js';
 import { parseIsoWeek } from '../src/newsletter/iso-week.js';
-import { personalize, type Recipient } from '../src/newsletter/personalize.js';
+import { noOne, personalize } from '../src/newsletter/personalize.js';
 import { type ArchiveSources, archivedIssue, archivedWeeks } from './archived-issues.js';
 
 /** Most issues the index lists (the newest); every public issue keeps its page. */
@@ -52,17 +52,6 @@ export interface Archive {
 const WEEK = /^\d{4}-W\d{2}$/;
 /** Issues read from Redis at once: each is a few hundred kilobytes of JSON. */
 const READ_AT_ONCE = 16;
-
-/**
- * Who an issue is "for" on the web: no one. An older build (stored before the web render) reads
- * "because you signed up" and "Hi there", and the links that are a reader's own in a mail
- * (unsubscribe, preferences) lead to the sign-up page instead: no address, no name, no token of
- * anyone's. The web render has no tokens; filling it alike costs nothing and guards a template
- * that kept one.
- */
-function nobody(signupUrl: string): Recipient {
-  return { email: 'you', firstName: null, unsubscribeUrl: signupUrl, preferencesUrl: signupUrl };
-}
 
 /** When an issue went out: its sentAt, else (in the moment between its send's start and its freeze) the send's start. */
 async function sentAtOf(week: string, stored: StoredIssue, deps: ArchiveDeps): Promise<string> {
@@ -115,7 +104,9 @@ export function createArchive(deps: ArchiveDeps): Archive {
     const entry = archiveEntry(week, stored, await sentAtOf(week, stored, deps));
     const html = personalize(
       { subject: stored.subject, html: stored.web?.html ?? stored.html, text: '' },
-      nobody(settings.signupUrl),
+      // An older build (stored before the web render) is filled for no one; the web render has no
+      // tokens, and filling it alike costs nothing and guards a template that kept one.
+      noOne(settings.signupUrl),
     ).html;
     return { path: `${week}/index.html`, type: HTML_TYPE, body: archiveIssuePage(html, entry, settings) };
   }

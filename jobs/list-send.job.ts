@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Context } from './context.js';
 import type { CpuRunner } from './cpu-tasks.js';
-import { parsePayload } from './job-error.js';
+import { isLastAttempt, parsePayload } from './job-error.js';
 import { listSendPayload } from './queues.js';
 import { type LoopLog, runScheduledSend, type ScheduledSendResult } from './weekly-loop.js';
 
@@ -15,7 +15,7 @@ export function listSendJob(deps: { ctx: Context; now: () => Date; log: LoopLog;
   return async (job: Job): Promise<ScheduledSendResult> => {
     const { week } = parsePayload(listSendPayload, job.data, 'list-send');
     return await runScheduledSend(deps.ctx, week, deps.now(), {
-      lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      lastAttempt: isLastAttempt(job),
       log: deps.log,
       cpu: deps.cpu,
     });

@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../io/paths.js';
+import { templatesDirOf } from '../io/paths.js';
 import { createSendLedger, type SendLedger, type SendRecord } from '../io/send-ledger.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
 import { DispatchError } from '../src/errors.js';
@@ -179,7 +178,7 @@ export async function startListSend(
   const problem = defaultSecretProblem(config);
   if (problem) throw new DispatchError('E_SECRET_DEFAULT', problem);
   const ledger = createSendLedger(ctx.redis, config.REDIS_PREFIX);
-  const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
+  const templatesDir = templatesDirOf(config);
   let existing = await ledger.get(week);
   if (!existing) {
     await ensureIssue(ctx, week, true, templatesDir, { cpu });

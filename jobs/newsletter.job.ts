@@ -8,7 +8,7 @@ import { type BuildResult, buildWeekIssue } from './build-week-issue.js';
 import type { Context } from './context.js';
 import { CpuPoolClosedError } from './cpu-pool.js';
 import type { CpuRunner } from './cpu-tasks.js';
-import { parsePayload } from './job-error.js';
+import { failsForGood, parsePayload } from './job-error.js';
 import { newsletterPayload } from './queues.js';
 import { afterEditBuild, afterWeeklyBuild, type LoopLog, type LoopStep, weeklyBuildFailed } from './weekly-loop.js';
 
@@ -30,11 +30,6 @@ export interface NewsletterJobDeps {
 
 /** A build and, for the scheduled one, what the weekly loop did after it. */
 export type NewsletterResult = BuildResult & { loop?: LoopStep; proofAgain?: boolean };
-
-/** A failure no later try of this job can mend: bad input, a bug, or the last attempt of a transient one. */
-function failsForGood(error: DispatchError, job: Job): boolean {
-  return !error.transient || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-}
 
 /**
  * newsletter: builds and renders a week's issue from the store and stores it, replacing an

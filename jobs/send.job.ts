@@ -10,7 +10,7 @@ import { messageToken } from '../src/links/mail-tags.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
 import { domainOf, type ProofNote, toMessage } from '../src/newsletter/to-message.js';
 import { type SmtpScope, smtpScope } from '../src/smtp-failures.js';
-import { parsePayload } from './job-error.js';
+import { isLastAttempt, parsePayload } from './job-error.js';
 import { batchPayload, sendPayload } from './queues.js';
 
 export interface SendResult {
@@ -262,7 +262,7 @@ export function batchJob(deps: {
       const retry = outcomes.find((o) => o.next === 'retry');
       if (retry?.next === 'retry') {
         // At its last attempt the batch does not fail for good: the send pauses, for a person to look.
-        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        if (isLastAttempt(job)) {
           await ledger.pause(week, reasonOf(retry.error), deps.now());
           await waitWhilePaused();
         }

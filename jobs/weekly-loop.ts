@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { createIssueEdits } from '../io/issue-edits.js';
 import { createIssueFlow, type IssueFlow, type IssueFlowRecord } from '../io/issue-flow.js';
 import type { Logger } from '../io/logger.js';
-import { PROJECT_ROOT } from '../io/paths.js';
+import { templatesDirOf } from '../io/paths.js';
 import { loadSampleRecipient } from '../io/sample-recipient.js';
 import { createSendLedger, type SendRecord } from '../io/send-ledger.js';
 import type { StoredIssue } from '../io/store.js';
@@ -17,6 +16,7 @@ import type { Context } from './context.js';
 import type { CpuRunner } from './cpu-tasks.js';
 import { describeSend } from './describe-send.js';
 import { ensureIssue, waitForBuild } from './issue-operations.js';
+import { isPermanent } from './job-error.js';
 import { type ListSendReport, startListSend } from './list-send.js';
 import type { EditorNoticePayload, ListSendPayload } from './queues.js';
 
@@ -62,12 +62,6 @@ export interface QueuedRebuild {
   wait(signal?: AbortSignal): Promise<StoredIssue>;
 }
 
-/**
- * What an approval did: the list send's report (started, resumed, done), or `paused` when the week's
- * send exists and an operator paused it (`dispatch send --pause`): an approval never resumes it.
- */
-export type ApproveReport = ListSendReport | { week: string; outcome: 'paused'; record: SendRecord; requeued: null };
-
 /** Where the loop writes what a person should know about (no editors to tell); the worker's logger. */
 export type LoopLog = Pick<Logger, 'warn' | 'info'>;
 
@@ -102,10 +96,6 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
-function templatesDirOf(config: Config): string {
-  return config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
-}
-
 const flowOf = (ctx: Context): IssueFlow => createIssueFlow(ctx.redis, ctx.config.REDIS_PREFIX);
 const ledgerOf = (ctx: Context) => createSendLedger(ctx.redis, ctx.config.REDIS_PREFIX);
 
@@ -113,11 +103,6 @@ const ledgerOf = (ctx: Context) => createSendLedger(ctx.redis, ctx.config.REDIS_
 function reasonOf(error: unknown): string {
   if (isDispatchError(error)) return `${error.code}: ${error.message}`;
   return `E_INTERNAL: ${error instanceof Error ? error.message : String(error)}`;
-}
-
-/** A failure that will not pass by itself: bad input, bad settings, a bug. The rest is retried. */
-export function isPermanent(error: unknown): boolean {
-  return isDispatchError(error) ? !error.transient : !(error instanceof Error) || error.name === 'UnrecoverableError';
 }
 
 /** Whether the week's list send was claimed or exists: from then on the issue is frozen. */
@@ -434,24 +419,46 @@ export async function loopWeeks(ctx: Context): Promise<string[]> {
  * paused stays paused (`outcome: 'paused'`). A failure drops the claim and is recorded; it is
  * thrown with its code.
  */
-export async function approveIssue(ctx: Context, week: string, now: Date): Promise<ApproveReport> {
+export async function approveIssue(ctx: Context, week: string, now: Date): Promise<ListSendReport> {
+  return await claimedSend(ctx, { week, rate: 0, now, keepPaused: true });
+}
+
+/**
+ * `dispatch send`: the list send started by hand, through the loop's claim like an approval:
+ * refused while an editor holds the issue (E_ISSUE_HELD), and claimed, so a hold or an edit made
+ * after it says the issue has gone instead of reporting success. Running it again on a send that
+ * exists goes on with that send (a paused one too), as `dispatch send` always did.
+ */
+export async function startHandSend(
+  ctx: Context,
+  options: { week: string; rate: number; now: Date },
+): Promise<ListSendReport> {
+  return await claimedSend(ctx, { ...options, keepPaused: false });
+}
+
+/**
+ * What an approval and a send by hand share: the week claimed (E_ISSUE_HELD while held), then
+ * `startListSend`. A done send is reported without starting anything. On a failure only this
+ * call's own claim is dropped: one made before (the timed send's, going on in a worker) stays, or
+ * a hold would report success while that send starts; the issue waits for an approval again.
+ */
+async function claimedSend(
+  ctx: Context,
+  options: { week: string; rate: number; now: Date; keepPaused: boolean },
+): Promise<ListSendReport> {
+  const { week, now } = options;
   parseIsoWeek(week);
   const flow = flowOf(ctx);
   const claim = await flow.claim(week, 'approve', now);
   if (claim === 'held') {
     throw new DispatchError('E_ISSUE_HELD', `${week} is held: dispatch issue release ${week} lets it go out`);
   }
-  const ledger = ledgerOf(ctx);
-  const existing = await ledger.get(week);
-  if (existing?.status === 'paused') return { week, outcome: 'paused', record: existing, requeued: null };
+  const existing = await ledgerOf(ctx).get(week);
   if (existing?.status === 'done') return { week, outcome: 'done', record: existing, requeued: null };
   let report: ListSendReport;
   try {
-    report = await startListSend(ctx, { week, rate: 0, now, keepPaused: true });
+    report = await startListSend(ctx, options);
   } catch (error) {
-    // The person who approved sees the failure; the issue waits again for an approval once it is fixed.
-    // Only this approval's own claim is dropped: one made before (the timed send's, going on in a
-    // worker) stays, or a hold would report success while that send starts.
     const reason = reasonOf(error);
     await (claim === 'claimed'
       ? flow.unclaim(week, reason, now, { by: 'approve', claimedAt: now })
@@ -462,37 +469,6 @@ export async function approveIssue(ctx: Context, week: string, now: Date): Promi
   // Started now: the timed send has nothing left to do.
   await unscheduleListSend(ctx, week).catch(() => {});
   return report;
-}
-
-/**
- * `dispatch send`: the list send started by hand, the same `startListSend`, but through the loop's
- * claim like an approval: refused while an editor holds the issue (E_ISSUE_HELD), and claimed, so a
- * hold or an edit made after it says the issue has gone instead of reporting success. Running it
- * again on a send that exists goes on with that send, as `dispatch send` always did.
- */
-export async function startHandSend(
-  ctx: Context,
-  options: { week: string; rate: number; now: Date },
-): Promise<ListSendReport> {
-  parseIsoWeek(options.week);
-  const { week, now } = options;
-  const flow = flowOf(ctx);
-  const claim = await flow.claim(week, 'approve', now);
-  if (claim === 'held') {
-    throw new DispatchError('E_ISSUE_HELD', `${week} is held: dispatch issue release ${week} lets it go out`);
-  }
-  try {
-    const report = await startListSend(ctx, options);
-    await unscheduleListSend(ctx, week).catch(() => {});
-    return report;
-  } catch (error) {
-    const reason = reasonOf(error);
-    await (claim === 'claimed'
-      ? flow.unclaim(week, reason, now, { by: 'approve', claimedAt: now })
-      : flow.markError(week, reason, now)
-    ).catch(() => {});
-    throw error;
-  }
 }
 
 /** Holds the week's issue: no automatic send until it is released. E_ISSUE_SENT once its send started. */

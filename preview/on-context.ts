@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { ListenAs } from '../io/listen.js';
 import { mailboxDir } from '../io/mailbox.js';
-import { PROJECT_ROOT } from '../io/paths.js';
+import { templatesDirOf } from '../io/paths.js';
 import { createSendLedger } from '../io/send-ledger.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
 import type { Context } from '../jobs/context.js';
@@ -15,7 +14,7 @@ import { startPreview } from './server.js';
 
 /** Starts the preview server on a context: what `dispatch preview` and `npm start` run. */
 export async function previewOn(ctx: Context, config: Config, host: string, port: number, listenAs?: ListenAs) {
-  const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
+  const templatesDir = templatesDirOf(config);
   const sends = createSendLedger(ctx.redis, config.REDIS_PREFIX);
   const subscribers = createSubscriberStore(ctx.redis, config.REDIS_PREFIX);
   return await startPreview({

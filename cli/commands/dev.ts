@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../io/logger.js';
 import { type MailboxServer, mailboxDir, startMailbox } from '../../io/mailbox.js';
-import { PROJECT_ROOT } from '../../io/paths.js';
+import { PROJECT_ROOT, templatesDirOf } from '../../io/paths.js';
 import { createSubscriberStore } from '../../io/subscriber-store.js';
 import { enqueueArticles } from '../../jobs/enqueue-articles.js';
 import { type RunningWorker, startWorker } from '../../jobs/run-worker.js';
@@ -75,7 +75,7 @@ export async function devCommand(options: DevOptions): Promise<void> {
       config,
       redisUrl: ctx.redisUrl,
       logger,
-      templatesDir: config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates'),
+      templatesDir: templatesDirOf(config),
     });
     mailbox = await startLocalMailbox(config.SMTP_URL, config.DATA_DIR, say);
     // The readers' side: the sign-up, confirm and unsubscribe pages at PUBLIC_URL's port, and the

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMailer } from '../../io/mailer.js';
-import { PROJECT_ROOT } from '../../io/paths.js';
+import { templatesDirOf } from '../../io/paths.js';
 import { loadSampleRecipient } from '../../io/sample-recipient.js';
 import { ensureIssue, failure, parseAddresses, queueTestSends, WAIT_MS } from '../../jobs/issue-operations.js';
 import { DispatchError } from '../../src/errors.js';
@@ -30,7 +29,7 @@ export async function sendTestCommand(options: SendTestOptions): Promise<void> {
     const addresses = parseAddresses(options.to, config.TEST_SEND_MAX_RECIPIENTS);
     const week = options.week ?? isoWeekOf(new Date(), config.TZ);
     parseIsoWeek(week);
-    const templatesDir = config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates');
+    const templatesDir = templatesDirOf(config);
     const stored = await ensureIssue(ctx, week, options.direct ?? false, templatesDir);
     if (options.direct) {
       const sample = loadSampleRecipient(templatesDir);

@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../io/paths.js';
+import { templatesDirOf } from '../../io/paths.js';
 import { loadSampleRecipient } from '../../io/sample-recipient.js';
 import { DispatchError } from '../../src/errors.js';
 import { personalize } from '../../src/newsletter/personalize.js';
@@ -26,7 +25,7 @@ export async function showCommand(id: string, options: { json?: boolean }): Prom
         return;
       }
       const { issue } = stored;
-      const recipient = loadSampleRecipient(ctx.config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates'));
+      const recipient = loadSampleRecipient(templatesDirOf(ctx.config));
       process.stdout.write(
         [
           terminalSafe(issue.subject),

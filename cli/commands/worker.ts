@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { loadEnvironment } from '../../io/load-environment.js';
 import { createLogger } from '../../io/logger.js';
 import { ensureRedis } from '../../io/managed-redis.js';
-import { PROJECT_ROOT } from '../../io/paths.js';
+import { templatesDirOf } from '../../io/paths.js';
 import { QUEUE_NAMES, type QueueName } from '../../jobs/queues.js';
 import { startWorker } from '../../jobs/run-worker.js';
 import { DispatchError } from '../../src/errors.js';
@@ -78,7 +77,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     logger,
     queues,
     concurrency,
-    templatesDir: config.TEMPLATES_DIR ?? join(PROJECT_ROOT, 'templates'),
+    templatesDir: templatesDirOf(config),
   });
   await signalled;
   const since = performance.now() - (signalledAt ?? performance.now());

@@ -26,6 +26,15 @@ export interface PersonalMessage {
   text: string;
 }
 
+/**
+ * Who an issue is for on the web: no one. A template that still prints a reader's values gets
+ * these: "because you signed up", "Hi there", and the sign-up page where a reader's own links
+ * (unsubscribe, preferences) would be. No address, no name, no token of anyone's.
+ */
+export function noOne(signupPageUrl: string): Recipient {
+  return { email: 'you', firstName: null, unsubscribeUrl: signupPageUrl, preferencesUrl: signupPageUrl };
+}
+
 /** Used when a recipient has no first name: "Hi there,". */
 export const FIRST_NAME_FALLBACK = 'there';
 

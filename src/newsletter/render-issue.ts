@@ -3,7 +3,14 @@ import { DispatchError, isDispatchError } from '../errors.js';
 import { compileMjml, compileTemplateFile, firstLine } from './compile-template.js';
 import { escapeForTemplate } from './escape-for-template.js';
 import type { NewsletterIssue } from './newsletter-issue.js';
-import { type Personalizable, personalize, RECIPIENT_FIELDS, type Recipient, recipientToken } from './personalize.js';
+import {
+  noOne,
+  type Personalizable,
+  personalize,
+  RECIPIENT_FIELDS,
+  type Recipient,
+  recipientToken,
+} from './personalize.js';
 import type { Templates } from './templates.js';
 import { toPlainText } from './to-plain-text.js';
 
@@ -46,15 +53,6 @@ const SIZING_RECIPIENT: Recipient = {
 const RECIPIENT_TOKENS = Object.fromEntries(
   RECIPIENT_FIELDS.map((k) => [k, new Handlebars.SafeString(recipientToken(k))]),
 );
-
-/**
- * Who the web render is for: no one. A template that ignores `web` and still prints a reader's
- * values gets these: "because you signed up", "Hi there", and the sign-up page where a reader's
- * own links would be. No address, no name, no token of anyone's.
- */
-function nobody(signupPageUrl: string): Recipient {
-  return { email: 'you', firstName: null, unsubscribeUrl: signupPageUrl, preferencesUrl: signupPageUrl };
-}
 
 /** What every template may read, also on issues built before it existed. */
 function withDefaults(issue: NewsletterIssue): NewsletterIssue {
@@ -224,6 +222,6 @@ async function renderWithin(issue: NewsletterIssue, templates: Templates, option
   // A template that ignores `web` may still print recipient tokens: they are filled for no one,
   // by the same merge a send uses, so the page holds none.
   const signupPage = current.site.signupPageUrl ?? current.site.signupUrl;
-  const page = personalize({ subject: current.subject, html: web.html, text: '' }, nobody(signupPage));
+  const page = personalize({ subject: current.subject, html: web.html, text: '' }, noOne(signupPage));
   return { ...rendered, issue: current, warnings, web: { html: page.html } };
 }
