@@ -14,54 +14,126 @@ export interface RankedSentence {
   termSet: ReadonlySet<string>;
   /** TextRank centrality, scaled so the most central sentence has 1. */
   centrality: number;
-  /** The combined score the summary picks by (higher is better). */
-  score: number;
+  /** Cosine similarity to the whole article's tf-idf vector, scaled so the closest sentence has 1. */
+  centroid: number;
+  /**
+   * Directed centrality, from 0 to 1: how much the sentences after this one take it up, less how
+   * much it repeats the ones before it. What a story states first and then elaborates scores high.
+   */
+  elaboration: number;
+  /** The {@link sentencePenalty} multiplier, from 0 (never a summary) to 1. */
+  penalty: number;
+  /** What the one-line summary picks by: how well the sentence stands for the whole article. */
+  gist: number;
+  /** What the key points pick by: what the story puts first and goes on to develop. */
+  keyPoint: number;
 }
-
-/** Weights of the sentence score; they sum to 1. */
-export interface RankWeights {
-  position: number;
-  centrality: number;
-  title: number;
-}
-
-export const DEFAULT_WEIGHTS: RankWeights = { position: 0.2, centrality: 0.6, title: 0.2 };
 
 const DAMPING = 0.85;
 const ITERATIONS = 30;
 
-/** Term-frequency vectors with in-article IDF, and their cosine similarities. */
-function similarityMatrix(termLists: readonly string[][]): Float64Array[] {
+interface SentenceGraph {
+  /** Cosine similarity of every pair of sentences (0 on the diagonal). */
+  matrix: Float64Array[];
+  /** Cosine similarity of each sentence to the whole article. */
+  centroid: number[];
+}
+
+/** A sentence's tf-idf vector, sparse and of length 1: its terms' ids and their weights. */
+interface UnitVector {
+  ids: Int32Array;
+  weights: Float64Array;
+}
+
+/**
+ * Term-frequency vectors with in-article IDF for each sentence and for the article as a whole (its
+ * centroid), and their cosine similarities. Terms become small integers and each row of the matrix
+ * is one pass over a dense scratch array, so the work is the pairs of sentences times their terms
+ * with no hashing inside the loop.
+ */
+function sentenceGraph(termLists: readonly string[][]): SentenceGraph {
   const n = termLists.length;
-  const df = new Map<string, number>();
-  for (const terms of termLists) for (const t of new Set(terms)) df.set(t, (df.get(t) ?? 0) + 1);
-  const vectors = termLists.map((terms) => {
-    const tf = new Map<string, number>();
-    for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
-    const vector = new Map<string, number>();
-    let norm = 0;
-    for (const [t, f] of tf) {
-      const w = f * (Math.log((n + 1) / (df.get(t) as number)) + 1);
-      vector.set(t, w);
-      norm += w * w;
+  const idOf = new Map<string, number>();
+  const df: number[] = [];
+  const counted = termLists.map((terms) => {
+    const tf = new Map<number, number>();
+    for (const t of terms) {
+      let id = idOf.get(t);
+      if (id === undefined) {
+        id = idOf.size;
+        idOf.set(t, id);
+        df.push(0);
+      }
+      tf.set(id, (tf.get(id) ?? 0) + 1);
     }
-    return { vector, norm: Math.sqrt(norm) };
+    for (const id of tf.keys()) df[id] = (df[id] as number) + 1;
+    return tf;
   });
+  const idf = df.map((d) => Math.log((n + 1) / d) + 1);
+  const unit = (tf: ReadonlyMap<number, number>): UnitVector => {
+    const ids = Int32Array.from(tf.keys());
+    const weights = Float64Array.from(ids, (id) => (tf.get(id) as number) * (idf[id] as number));
+    const norm = Math.hypot(...weights);
+    if (norm > 0) for (let k = 0; k < weights.length; k++) weights[k] = (weights[k] as number) / norm;
+    return { ids, weights };
+  };
+  const vectors = counted.map(unit);
+  const total = new Map<number, number>();
+  for (const tf of counted) for (const [id, f] of tf) total.set(id, (total.get(id) ?? 0) + f);
+  const whole = new Float64Array(idOf.size);
+  const wholeUnit = unit(total);
+  wholeUnit.ids.forEach((id, k) => {
+    whole[id] = wholeUnit.weights[k] as number;
+  });
+
+  const dot = (dense: Float64Array, v: UnitVector) => {
+    let sum = 0;
+    for (let k = 0; k < v.ids.length; k++) sum += (dense[v.ids[k] as number] as number) * (v.weights[k] as number);
+    return sum;
+  };
   const matrix = Array.from({ length: n }, () => new Float64Array(n));
+  const scratch = new Float64Array(idOf.size);
   for (let i = 0; i < n; i++) {
-    const a = vectors[i] as (typeof vectors)[number];
+    const a = vectors[i] as UnitVector;
+    a.ids.forEach((id, k) => {
+      scratch[id] = a.weights[k] as number;
+    });
+    const row = matrix[i] as Float64Array;
     for (let j = i + 1; j < n; j++) {
-      const b = vectors[j] as (typeof vectors)[number];
-      if (!a.norm || !b.norm) continue;
-      let dot = 0;
-      const [small, large] = a.vector.size < b.vector.size ? [a.vector, b.vector] : [b.vector, a.vector];
-      for (const [t, w] of small) dot += w * (large.get(t) ?? 0);
-      const sim = dot / (a.norm * b.norm);
-      (matrix[i] as Float64Array)[j] = sim;
+      const sim = dot(scratch, vectors[j] as UnitVector);
+      row[j] = sim;
       (matrix[j] as Float64Array)[i] = sim;
     }
+    for (const id of a.ids) scratch[id] = 0;
   }
-  return matrix;
+  return { matrix, centroid: vectors.map((v) => dot(whole, v)) };
+}
+
+/** `values` scaled so the largest is 1 (all 0 when none is positive). */
+function scaledToMax(values: readonly number[]): number[] {
+  const max = values.reduce((a, b) => Math.max(a, b), 0);
+  return values.map((v) => (max > 0 ? v / max : 0));
+}
+
+/**
+ * Directed centrality (Zheng and Lapata's PacSum, with tf-idf similarity and equal weights): the
+ * similarity of a sentence to the sentences after it, less its similarity to those before it,
+ * scaled to 0..1. A news story states its point and then elaborates it, so the point is taken up
+ * by what follows; a sentence that mostly repeats what came before adds little.
+ */
+function directedCentrality(matrix: readonly Float64Array[]): number[] {
+  const raw = matrix.map((row, i) => {
+    let forward = 0;
+    let backward = 0;
+    for (let j = 0; j < row.length; j++) {
+      if (j > i) forward += row[j] as number;
+      else if (j < i) backward += row[j] as number;
+    }
+    return forward - backward;
+  });
+  const min = raw.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+  const max = raw.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+  return raw.map((v) => (max > min ? (v - min) / (max - min) : 1));
 }
 
 /** TextRank (PageRank over the sentence-similarity graph), scaled to a maximum of 1. */
@@ -81,17 +153,23 @@ function textRank(matrix: readonly Float64Array[]): number[] {
     }
     scores = next;
   }
-  const max = scores.reduce((a, b) => Math.max(a, b), 0);
-  return scores.map((s) => (max > 0 ? s / max : 0));
+  return scaledToMax(scores);
 }
 
 const ATTRIBUTION_ONLY = /^[^,;]{0,80}\b(?:said|told|added|says|reported|according to)\b[^,;]{0,60}[.]$/i;
 const NEEDS_CONTEXT = /^(?:He|She|It|They|This|That|These|Those|But|And|However|Also|Meanwhile|His|Her|Their)\b/;
+/** A sentence that speaks to the reader ("click here for the schedule") points elsewhere; it is not news. */
+const CALL_TO_ACTION = /\b(?:click here|read more|sign up|subscribe to|follow us|visit our|download our)\b/i;
+/** An opening quotation mark, or the two backticks tokenized text writes for one. */
+const OPENS_QUOTE = /^(?:["“‘']|``)/;
+/** Words that name who is speaking: a quotation with none of them needs the sentence before it. */
+const SPEAKS = /\b(?:said|says|told|tells|added|adds|asked|asks|explained|wrote|writes|according to)\b/i;
 
 /**
  * Multiplier for sentences that make poor summaries: questions, fragments, leftover boilerplate,
- * sentences that only attribute ("Kerry told reporters on Friday."), direct quotes, and sentences
- * that lean on the one before ("He added...").
+ * sentences that only attribute ("Kerry told reporters on Friday."), direct quotes (more so one
+ * that does not say who is speaking: it goes on from the sentence before), and sentences that lean
+ * on the one before ("He added..."), and calls to action ("click here...").
  */
 export function sentencePenalty(text: string, words: number): number {
   if (matchBoilerplate(text)) return 0;
@@ -101,8 +179,9 @@ export function sentencePenalty(text: string, words: number): number {
   if (words > 50) factor *= 0.8;
   if (/\?["”’]?$/.test(text)) factor *= 0.3;
   if (words <= 14 && ATTRIBUTION_ONLY.test(text)) factor *= 0.3;
-  if (/^["“‘']/.test(text)) factor *= 0.6;
+  if (OPENS_QUOTE.test(text)) factor *= SPEAKS.test(text) ? 0.6 : 0.3;
   if (NEEDS_CONTEXT.test(text)) factor *= 0.85;
+  if (CALL_TO_ACTION.test(text)) factor *= 0.2;
   return factor;
 }
 
@@ -115,28 +194,39 @@ export const MAX_CANDIDATE_SENTENCES = 500;
 
 /**
  * Scores the article's first {@link MAX_CANDIDATE_SENTENCES} sentences (all of them in any real
- * article) by position, centrality, overlap with the title and penalties.
+ * article) two ways, each times the sentence's penalty:
+ * - `gist`, for the one-line summary: centrality alone, the mean of TextRank and similarity to the
+ *   article's centroid. No position or title term: the one line should say what the whole article
+ *   is about, and an article's best summary sentence is often not its first.
+ * - `keyPoint`, for the bullets: the mean of directed centrality and position (1 / (index + 1)).
+ *   Key points follow the story's own order of importance, which a news story puts first.
  */
-export function rankSentences(article: Article, weights: RankWeights = DEFAULT_WEIGHTS): RankedSentence[] {
+export function rankSentences(article: Article): RankedSentence[] {
   const sentences = article.sentences.slice(0, MAX_CANDIDATE_SENTENCES);
   const termLists = sentences.map(contentTerms);
-  const centrality = textRank(similarityMatrix(termLists));
-  const titleTerms = new Set(contentTerms(article.title));
+  const graph = sentenceGraph(termLists);
+  const centrality = textRank(graph.matrix);
+  const centroid = scaledToMax(graph.centroid);
+  const elaboration = directedCentrality(graph.matrix);
   return sentences.map((text, index) => {
     const terms = termLists[index] as string[];
     const words = countWords(text);
-    const overlap = titleTerms.size ? new Set(terms.filter((t) => titleTerms.has(t))).size / titleTerms.size : 0;
-    const position = 1 / Math.sqrt(index + 1);
-    const base =
-      weights.position * position + weights.centrality * (centrality[index] as number) + weights.title * overlap;
+    const penalty = sentencePenalty(text, words);
+    const c = centrality[index] as number;
+    const g = centroid[index] as number;
+    const e = elaboration[index] as number;
     return {
       text,
       index,
       words,
       terms,
       termSet: new Set(terms),
-      centrality: centrality[index] as number,
-      score: base * sentencePenalty(text, words),
+      centrality: c,
+      centroid: g,
+      elaboration: e,
+      penalty,
+      gist: ((c + g) / 2) * penalty,
+      keyPoint: ((e + 1 / (index + 1)) / 2) * penalty,
     };
   });
 }

@@ -3,22 +3,18 @@ import { countWords } from '../ingest/clean-text.js';
 import { cutToFit } from '../text/cut-text.js';
 import { fitsTweet } from '../text/fits-tweet.js';
 import { contentTerms } from '../text/tokenize.js';
-import {
-  DEFAULT_WEIGHTS,
-  MAX_CANDIDATE_SENTENCES,
-  type RankedSentence,
-  type RankWeights,
-  rankSentences,
-  termSimilarity,
-} from './rank-sentences.js';
+import { MAX_CANDIDATE_SENTENCES, type RankedSentence, rankSentences, termSimilarity } from './rank-sentences.js';
 
 /** What the newsletter and the posts say about an article. */
 export interface Summary {
   /** The best sentence (or two short ones), short enough to share a post with a link. */
   oneLine: string;
-  /** Up to three key points that do not repeat each other, each about 160 characters at most, in article order. */
+  /**
+   * Up to three key points that do not repeat each other, in article order: whole sentences of at
+   * most `bulletMaxChars`; a sentence is cut (at a clause, with "…") only when none is that short.
+   */
   bullets: string[];
-  /** The whole sentences the bullets were cut from, in the same order. */
+  /** The whole sentences of the bullets, in the same order (a bullet differs only when it was cut). */
   points: string[];
   /** The strongest direct quote, with its speaker when known. */
   keyQuote?: Quote;
@@ -27,10 +23,8 @@ export interface Summary {
 export interface SummarizeOptions {
   /** @defaultValue 3 */
   bullets?: number;
-  /** @defaultValue 160 */
+  /** The longest bullet, in characters: a card line that still reads at a glance. @defaultValue 200 */
   bulletMaxChars?: number;
-  /** Sentence score weights. @defaultValue {@link DEFAULT_WEIGHTS} */
-  weights?: RankWeights;
 }
 
 /** A stand-in link: twitter-text weighs every URL as 23, whatever its length. */
@@ -44,40 +38,55 @@ function fitsWithLink(text: string): boolean {
   return fitsTweet(`${text} ${LINK}`);
 }
 
+/**
+ * The sentence that best stands for the article among those that fit a post whole (with a link),
+ * joined with the next best when both are short; only when no sentence fits is the best one cut.
+ */
 function pickOneLine(ranked: readonly RankedSentence[]): string {
-  const [best, second] = [...ranked].sort((a, b) => b.score - a.score || a.index - b.index);
-  if (!best) return '';
-  let chosen = best.text;
+  const byGist = [...ranked].sort((a, b) => b.gist - a.gist || a.index - b.index);
+  const whole = byGist.filter((s) => fitsWithLink(s.text));
+  const [best, second] = whole;
+  if (!best) return byGist[0] ? (cutToFit(byGist[0].text, fitsWithLink) ?? '') : '';
   // Two short sentences say more than one: "The bridge reopened. Traffic was light."
   if (best.words < SHORT_SENTENCE_WORDS && second && second.words < SHORT_SENTENCE_WORDS * 2) {
-    const pair = [best, second].sort((a, b) => a.index - b.index);
-    const joined = pair.map((s) => s.text).join(' ');
-    if (fitsWithLink(joined)) chosen = joined;
+    const joined = [best, second]
+      .sort((a, b) => a.index - b.index)
+      .map((s) => s.text)
+      .join(' ');
+    if (fitsWithLink(joined)) return joined;
   }
-  return cutToFit(chosen, fitsWithLink) ?? '';
+  return best.text;
 }
 
-function pickPoints(ranked: readonly RankedSentence[], count: number): string[] {
-  const candidates = ranked.filter((s) => s.score > 0);
+/**
+ * Up to `count` key points by maximal marginal relevance over `keyPoint`, skipping any too like one
+ * already chosen, from the sentences that fit a card whole. Only when no sentence fits is the best
+ * one cut, at a clause where it can be.
+ */
+function pickPoints(
+  ranked: readonly RankedSentence[],
+  count: number,
+  maxChars: number,
+): [point: string, bullet: string][] {
+  const candidates = ranked.filter((s) => s.keyPoint > 0);
+  const whole = candidates.filter((s) => s.text.length <= maxChars);
   const chosen: RankedSentence[] = [];
   while (chosen.length < count) {
     let best: { sentence: RankedSentence; value: number } | undefined;
-    for (const sentence of candidates) {
+    for (const sentence of whole) {
       if (chosen.includes(sentence)) continue;
       const similarity = Math.max(0, ...chosen.map((c) => termSimilarity(c.termSet, sentence.termSet)));
       if (similarity > MAX_BULLET_SIMILARITY) continue;
-      const value = MMR_LAMBDA * sentence.score - (1 - MMR_LAMBDA) * similarity;
+      const value = MMR_LAMBDA * sentence.keyPoint - (1 - MMR_LAMBDA) * similarity;
       if (!best || value > best.value) best = { sentence, value };
     }
     if (!best) break;
     chosen.push(best.sentence);
   }
-  return chosen.sort((a, b) => a.index - b.index).map((s) => s.text);
-}
-
-/** A point cut to about `maxChars` at a clause boundary where there is one, never mid-word. */
-function toBullet(point: string, maxChars: number): string | null {
-  return cutToFit(point, (t) => t.length <= maxChars, { clauseSlack: 0.5 });
+  if (chosen.length) return chosen.sort((a, b) => a.index - b.index).map((s) => [s.text, s.text]);
+  const [top] = [...candidates].sort((a, b) => b.keyPoint - a.keyPoint || a.index - b.index);
+  const cut = top && cutToFit(top.text, (t) => t.length <= maxChars, { clauseSlack: 0.5 });
+  return top && cut ? [[top.text, cut]] : [];
 }
 
 /** Only this many first quotes are candidates for the key quote (the dev sets' articles have 27 at most). */
@@ -127,23 +136,18 @@ function pickKeyQuote(article: Article, ranked: readonly RankedSentence[]): Quot
 }
 
 /**
- * An extractive summary of an article: pure and deterministic. Sentences are ranked by position,
- * TextRank centrality and overlap with the title, with penalties for questions, fragments,
- * bare attributions and leftover boilerplate (see `rankSentences`).
+ * An extractive summary of an article: pure and deterministic. The one line is the sentence that
+ * best stands for the whole article; the bullets are the points the story puts first and develops
+ * (see `rankSentences`). Questions, fragments, bare attributions and leftover boilerplate rank low.
  */
 export function summarize(article: Article, options: SummarizeOptions = {}): Summary {
-  const ranked = rankSentences(article, options.weights ?? DEFAULT_WEIGHTS);
-  const maxChars = options.bulletMaxChars ?? 160;
-  const points: string[] = [];
-  const bullets: string[] = [];
-  for (const point of pickPoints(ranked, options.bullets ?? 3)) {
-    const bullet = toBullet(point, maxChars);
-    if (bullet) {
-      points.push(point);
-      bullets.push(bullet);
-    }
-  }
-  const summary: Summary = { oneLine: pickOneLine(ranked), bullets, points };
+  const ranked = rankSentences(article);
+  const picked = pickPoints(ranked, options.bullets ?? 3, options.bulletMaxChars ?? 200);
+  const summary: Summary = {
+    oneLine: pickOneLine(ranked),
+    bullets: picked.map(([, bullet]) => bullet),
+    points: picked.map(([point]) => point),
+  };
   const keyQuote = pickKeyQuote(article, ranked);
   if (keyQuote) summary.keyQuote = keyQuote;
   return summary;
