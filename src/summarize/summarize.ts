@@ -44,7 +44,12 @@ function fitsWithLink(text: string): boolean {
  */
 function pickOneLine(ranked: readonly RankedSentence[]): string {
   const byGist = [...ranked].sort((a, b) => b.gist - a.gist || a.index - b.index);
-  const whole = byGist.filter((s) => fitsWithLink(s.text));
+  // Only the first two that fit are needed, and twitter-text is slow: stop there.
+  const whole: RankedSentence[] = [];
+  for (const sentence of byGist) {
+    if (fitsWithLink(sentence.text)) whole.push(sentence);
+    if (whole.length === 2) break;
+  }
   const [best, second] = whole;
   if (!best) return byGist[0] ? (cutToFit(byGist[0].text, fitsWithLink) ?? '') : '';
   // Two short sentences say more than one: "The bridge reopened. Traffic was light."
