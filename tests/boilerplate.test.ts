@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BOILERPLATE_RULES, matchBoilerplate } from '../src/ingest/boilerplate.js';
+import { type Block, structureBlocks } from '../src/ingest/structure-blocks.js';
 
 /** [line, rule name that must match it (null: article text), captured value] */
 const cases: [string, string | null, string?][] = [
@@ -32,6 +33,9 @@ const cases: [string, string | null, string?][] = [
   ['Image copyright Getty Images', 'image-credit'],
   ['Advertisement', 'advertisement'],
   ['1 October 2014 Last updated at 19:45 BST', 'updated-stamp'],
+  ['Updated: 3 hours ago', 'updated-stamp'],
+  ['Published 4 March 2026, 14:05 GMT', 'updated-stamp'],
+  ['Get our free daily email', 'newsletter-cta'],
   ['© 2026 The Example Times', 'copyright'],
   ['March 4, 2026 at 9:30 a.m.', 'dateline'],
   ['Feb. 10, 2026', 'dateline'],
@@ -45,6 +49,10 @@ const cases: [string, string | null, string?][] = [
   ['By the time the ferry returned, the harbour was empty.', null],
   ['Related talks are expected next week.', null],
   ['The sum 14 + 3 = 17 was on the board.', null],
+  ['Updated guidance takes effect in May.', null],
+  ['Published in 1998, the book sold out.', null],
+  ['Updated flood maps for every street by December', null],
+  ['Get the email address of the case officer from the application summary.', null],
 ];
 
 describe('boilerplate rules', () => {
@@ -66,5 +74,87 @@ describe('boilerplate rules', () => {
     ];
     expect(matchBoilerplate('Listen to our podcast', rules)?.rule.name).toBe('podcast');
     expect(matchBoilerplate('Listen to our podcast')).toBeUndefined();
+  });
+});
+
+const PROSE = [
+  'The harbour board voted on Tuesday to repair the sea wall before the winter storms arrive.',
+  'Work will start in September and should take about eleven weeks, the board said.',
+  'Residents can see the plans at the harbour office on weekday mornings until the end of August.',
+];
+const [first, second, third] = PROSE as [string, string, string];
+const p = (text: string): Block => ({ text, linkShare: 0 });
+const link = (text: string): Block => ({ text, kind: 'item', linkShare: 1 });
+const item = (text: string): Block => ({ text, kind: 'item', linkShare: 0 });
+const h = (text: string): Block => ({ text, heading: true, linkShare: 0 });
+
+/** [case, blocks, the body it gives: "## heading" for a section heading, else a paragraph] */
+const bodyCases: [string, Block[], string[]][] = [
+  [
+    'a box of related links mid-article goes, and the article goes on',
+    [p(first), h('Read more'), link('Ferry fares rise'), link('Wharf upgrade delayed'), p(second)],
+    [first, second],
+  ],
+  [
+    'a box of related links with only boilerplate after it ends the article',
+    [p(first), h('Related Items'), link('Ferry fares rise'), p('Advertisement'), p('Leave a Reply')],
+    [first],
+  ],
+  [
+    'a "Read more" heading whose links are gone, over the article’s next heading, goes',
+    [p(first), h('Read more'), h('What happens next'), p(second)],
+    [first, '## What happens next', second],
+  ],
+  [
+    'a "Recommended" heading straight over a list of recommendations is a subhead',
+    [p(first), h('Recommended'), item('Repair the wall'), item('Raise the quay'), p(second)],
+    [first, '## Recommended', 'Repair the wall', 'Raise the quay', second],
+  ],
+  [
+    'a "More from ..." heading straight over prose is a subhead',
+    [p(first), h('More from the hearing'), p(second)],
+    [first, '## More from the hearing', second],
+  ],
+  [
+    'a comment form heading over its notice ends the article',
+    [p(first), h('Leave a Reply'), p('Your email address will not be published.'), p(third)],
+    [first],
+  ],
+  [
+    'a "Join the conversation" heading straight over prose is a subhead',
+    [p(first), h('Join the conversation'), p(third)],
+    [first, '## Join the conversation', third],
+  ],
+  [
+    'a list item "Leave a comment" is a step, not the end',
+    [p(first), item('Leave a comment'), p(second)],
+    [first, 'Leave a comment', second],
+  ],
+  [
+    'a newsletter box heading takes its blurb with it',
+    [p(first), h('Join our Weekly Newsletter'), p('The week’s news, every Friday.'), p(second)],
+    [first, second],
+  ],
+  [
+    'short title-like list items are paragraphs, never headings of empty sections',
+    [p(first), item('Option A'), item('Option B'), p(second)],
+    [first, 'Option A', 'Option B', second],
+  ],
+  [
+    'plain text (no link share known): a related list still ends the article',
+    [{ text: first }, { text: 'Related Items' }, { text: 'Ferry fares rise' }, { text: 'Wharf upgrade delayed' }],
+    [first],
+  ],
+  [
+    'plain text: a related line straight over prose is kept',
+    [{ text: first }, { text: 'More on this story' }, { text: second }],
+    [first, '## More on this story', second],
+  ],
+];
+
+describe('structureBlocks: where boilerplate ends and the article goes on', () => {
+  it.each(bodyCases)('%s', (_name, blocks, body) => {
+    const { sections } = structureBlocks(blocks);
+    expect(sections.flatMap((s) => [...(s.heading ? [`## ${s.heading}`] : []), ...s.paragraphs])).toEqual(body);
   });
 });

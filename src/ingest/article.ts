@@ -37,6 +37,7 @@ export interface Article {
   language: string | null;
   image: ArticleImage | null;
   sections: Section[];
+  /** The body's sentences, in order, that a summary is chosen from: captions and table rows are left out. */
   sentences: string[];
   quotes: Quote[];
   wordCount: number;

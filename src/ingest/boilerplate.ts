@@ -3,11 +3,20 @@
  * Add a rule here to teach Dispatch a new site's furniture; every rule is tested by name.
  *
  * - `drop`: the line is not part of the article.
- * - `end`: the line and everything after it are not (a "Related Items" list, a comment form).
+ * - `end`: the line and everything after it are not (a comment form), unless article prose follows
+ *   it at once: then the line is a subhead of the article ("Join the conversation" over a paragraph
+ *   on how to comment on a plan).
+ * - `links`: the line heads a box of links to other pages ("Related Items"): the line and the links
+ *   under it go; the article goes on after them when article text follows, and ends there when not.
+ *   Directly over article text (no links between), the line is a subhead ("Recommended" over a
+ *   report's recommendations).
  * - `attribution`: the line names the article's source ("Source: Aljazeera, Agencies").
  * - `byline`: the line names the author ("By Jane Doe").
+ *
+ * Lines that the markup makes list items, table rows, captions, quotations or `pre` are never
+ * `end` or `links` markers: a how-to step "Leave a comment" is article text.
  */
-export type BoilerplateAction = 'drop' | 'end' | 'attribution' | 'byline';
+export type BoilerplateAction = 'drop' | 'end' | 'links' | 'attribution' | 'byline';
 
 export interface BoilerplateRule {
   /** A short name, shown in tests and debugging output. */
@@ -15,6 +24,12 @@ export interface BoilerplateRule {
   action: BoilerplateAction;
   /** Matched against the line with curly quotes straightened and whitespace collapsed. */
   pattern: RegExp;
+  /**
+   * A heading this rule matches heads a box (a newsletter sign-up): the short lines under it, up
+   * to the next heading or paragraph of prose, go with it ("Sport, news and what's on, every
+   * Thursday."). @defaultValue false
+   */
+  box?: boolean;
   /**
    * Lines longer than this never match (article sentences can mention "newsletter" too). At most
    * 200: longer lines are not even compared. @defaultValue 120
@@ -51,6 +66,22 @@ const SHARE_WORDS = [
   'save',
 ];
 
+/** The words of a date or time stamp: numbers, months, weekdays, a.m./p.m., "ago", time zones. */
+const TIME_WORDS = [
+  '\\d{1,4}(?:st|nd|rd|th|h|am|pm)?',
+  '[ap]\\.?m\\.?',
+  '(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*',
+  '(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?',
+  'at',
+  'on',
+  'ago',
+  'today',
+  'yesterday',
+  'just now',
+  '(?:sec|second|min|minute|hr|hour|day|week|month|year)s?',
+  'gmt|bst|utc|cet|cest|est|edt|cst|cdt|mst|mdt|pst|pdt|aest|aedt|nzst|nzdt|ist|et|pt|ct',
+].join('|');
+
 export const BOILERPLATE_RULES: readonly BoilerplateRule[] = [
   { name: 'attribution', action: 'attribution', pattern: /^(?:source|sources)\s*:\s*(?<value>.+)$/i },
   {
@@ -63,18 +94,21 @@ export const BOILERPLATE_RULES: readonly BoilerplateRule[] = [
   {
     name: 'follow-us',
     action: 'drop',
+    box: true,
     pattern: /\bfollow us on (?:twitter|x|facebook|instagram|linkedin|threads|bluesky)\b/i,
     maxLength: 60,
   },
   {
+    // "Get the email address of your councillor" is a how-to step, not a call to subscribe.
     name: 'newsletter-cta',
     action: 'drop',
+    box: true,
     pattern:
-      /^(?:join|subscribe to|sign up (?:for|to)|get) (?:our|the) (?:free |daily |weekly )*(?:newsletters?|briefing|email)\b/i,
+      /^(?:join|subscribe to|sign up (?:for|to)|get) (?:our|the) (?:free |daily |weekly )*(?:newsletters?|briefing|emails?(?! address))\b/i,
   },
   {
     name: 'related',
-    action: 'end',
+    action: 'links',
     pattern:
       /^(?:related(?: items| articles| stories| content| news| coverage| topics| links)?|more (?:on this story|from .{1,40}|stories|news)|you (?:may|might) also like|read (?:more|next)|recommended(?: for you)?|most (?:read|popular)|trending(?: now)?)\s*:?$/i,
     maxLength: 60,
@@ -123,9 +157,14 @@ export const BOILERPLATE_RULES: readonly BoilerplateRule[] = [
   },
   { name: 'advertisement', action: 'drop', pattern: /^(?:advertisement|sponsored(?: content)?|ad)$/i },
   {
+    // What follows "Updated" must be a time or date ("Last updated at 19:45 BST", "Published 3 hours
+    // ago"): "Updated guidance takes effect in May." is a sentence.
     name: 'updated-stamp',
     action: 'drop',
-    pattern: /^(?:\d{1,2} \w+ \d{4} )?(?:last )?(?:updated|published)(?: at| on)?:? .{0,40}$/i,
+    pattern: new RegExp(
+      `^(?:\\d{1,2} \\w+ \\d{4} )?(?:last )?(?:updated|published)(?: at| on)?:?(?:[\\s,./:-]+(?:${TIME_WORDS}))+\\.?$`,
+      'i',
+    ),
     maxLength: 60,
   },
   {

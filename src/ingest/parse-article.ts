@@ -138,7 +138,9 @@ export function parseArticle(input: string | Uint8Array, options: ParseArticleOp
 
   const m = draft.metadata;
   const url = safeHttpUrl(m.url) ?? safeHttpUrl(options.url);
-  const sentences = paragraphs.flatMap(splitSentences);
+  // Captions and table rows are not the story's sentences, unless the article has nothing else.
+  const prose = paragraphs.filter((p) => !body.asides.has(p));
+  const sentences = (prose.length ? prose : paragraphs).flatMap(splitSentences);
   if (!title) {
     const first = (sentences[0] as string).replace(/[.!?]+$/, '');
     title = cutToFit(first, (t) => t.length <= DERIVED_TITLE_CHARS) ?? first.slice(0, DERIVED_TITLE_CHARS);

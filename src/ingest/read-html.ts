@@ -2,31 +2,21 @@ import { createRequire } from 'node:module';
 import type { Readability as ReadabilityClass } from '@mozilla/readability';
 import type { parseHTML as ParseHTML } from 'linkedom';
 import { DispatchError } from '../errors.js';
-import type { ArticleImage } from './article.js';
-import { cleanText, countWords } from './clean-text.js';
+import { cleanText, countWords, hasVisibleText } from './clean-text.js';
 import { flattenDeepHtml } from './flatten-deep-html.js';
+import { htmlBlocks } from './html-blocks.js';
 import { isoDateOrNull } from './iso-date.js';
+import { type PageMetadata, pageMetadata } from './page-metadata.js';
+import { titleKey } from './page-title.js';
 import { safeHttpUrl } from './safe-url.js';
 import type { Block } from './structure-blocks.js';
 
-/** What an HTML page says about itself, beside its body. */
-export interface PageMetadata {
-  title: string | null;
-  url: string | null;
-  description: string | null;
-  byline: string | null;
-  publishedAt: string | null;
-  siteName: string | null;
-  language: string | null;
-  image: ArticleImage | null;
-}
+export type { PageMetadata } from './page-metadata.js';
 
 export interface HtmlArticle {
   metadata: PageMetadata;
   blocks: Block[];
 }
-
-type Json = Record<string, unknown>;
 
 // linkedom and Readability take ~150 ms to import, and text or JSON articles never need them:
 // load them on the first HTML page (both ship CommonJS builds, so this stays synchronous).
@@ -37,123 +27,32 @@ function loadDom(): NonNullable<typeof dom> {
   return dom;
 }
 
-const ARTICLE_TYPES = /^(?:NewsArticle|Article|ReportageNewsArticle|AnalysisNewsArticle|BlogPosting|Report|WebPage)$/;
-const BLOCKS = new Set(['P', 'LI', 'BLOCKQUOTE', 'PRE', 'DD', 'DT', 'TD']);
-const HEADINGS = new Set(['H1', 'H2', 'H3', 'H4', 'H5', 'H6']);
-const SKIP = new Set([
-  'FIGCAPTION',
-  'FIGURE',
-  'SCRIPT',
-  'STYLE',
-  'NOSCRIPT',
-  'BUTTON',
-  'FORM',
-  'NAV',
-  'ASIDE',
-  'IFRAME',
-]);
 /** Standfirsts and kickers: part of the page's header, not of the article's body. */
 const HEADER_PARTS =
   '.dek, .deck, .standfirst, .subtitle, .sub-headline, .subheadline, .article-summary, .kicker, .strapline';
 /** Fewer words than this after cleaning is a page, not an article. */
 const MIN_ARTICLE_WORDS = 25;
 
-function text(value: unknown): string | null {
-  if (typeof value === 'string') return cleanText(value) || null;
-  if (Array.isArray(value)) return text(value[0]);
-  if (value && typeof value === 'object' && 'name' in value) return text((value as Json).name);
-  return null;
+function text(value: string | null | undefined): string | null {
+  return value ? cleanText(value) || null : null;
 }
 
-function names(value: unknown): string | null {
-  const list = (Array.isArray(value) ? value : [value]).map(text).filter((v): v is string => !!v);
-  return list.length ? list.join(', ') : null;
-}
-
-/** JSON-LD items looked at, at most, for the article among them. */
-const MAX_JSON_LD_ITEMS = 10_000;
-
-/** The first JSON-LD object that describes an article, looking inside arrays and @graph. */
-function jsonLdArticle(document: Document): Json | null {
-  const queue: unknown[] = [];
-  for (const script of document.querySelectorAll('script[type="application/ld+json"]')) {
-    try {
-      queue.push(JSON.parse(script.textContent ?? ''));
-    } catch {
-      // A broken JSON-LD block is common on real sites; the rest of the metadata still counts.
+/**
+ * The body's blocks without what repeats the page's furniture: a heading that is the title, and,
+ * before the article begins, headings that name the site or a section (a kicker Readability kept).
+ */
+function withoutFurniture(blocks: Block[], title: string | null, labels: readonly string[]): Block[] {
+  const titleKeyed = title ? titleKey(title) : null;
+  const labelKeys = new Set(labels.map(titleKey));
+  let begun = false;
+  return blocks.filter((block) => {
+    if (!block.heading) {
+      begun ||= hasVisibleText(block.text);
+      return true;
     }
-  }
-  // An index, not shift(), and a bounded walk: a page may carry a JSON-LD array of any size.
-  for (let next = 0; next < queue.length && next < MAX_JSON_LD_ITEMS; next++) {
-    const item = queue[next];
-    if (Array.isArray(item)) for (const element of item) queue.push(element);
-    else if (item && typeof item === 'object') {
-      const node = item as Json;
-      const types = ([] as unknown[]).concat(node['@type'] ?? []);
-      if (types.some((t) => typeof t === 'string' && ARTICLE_TYPES.test(t)) && node.headline) return node;
-      if (node['@graph']) queue.push(node['@graph']);
-    }
-  }
-  return null;
-}
-
-function readMetadata(document: Document, baseUrl: string | null): PageMetadata {
-  const meta = (...keys: string[]): string | null => {
-    for (const key of keys) {
-      const el = document.querySelector(`meta[property="${key}"], meta[name="${key}"], meta[itemprop="${key}"]`);
-      const value = cleanText(el?.getAttribute('content') ?? '');
-      if (value) return value;
-    }
-    return null;
-  };
-  const ld = jsonLdArticle(document) ?? {};
-  const canonical = document.querySelector('link[rel="canonical"]')?.getAttribute('href');
-  const url =
-    safeHttpUrl(canonical, baseUrl) ??
-    safeHttpUrl(meta('og:url'), baseUrl) ??
-    safeHttpUrl(text(ld.url), baseUrl) ??
-    baseUrl;
-  const ldImage = Array.isArray(ld.image) ? ld.image[0] : ld.image;
-  const imageUrl = safeHttpUrl(
-    meta('og:image', 'og:image:url', 'twitter:image') ??
-      (typeof ldImage === 'string' ? ldImage : text((ldImage as Json | undefined)?.url)),
-    url,
-  );
-  const h1 = document.querySelector('h1')?.textContent;
-  const rawAuthor = meta('author', 'article:author', 'byl', 'dc.creator');
-  const htmlLang = document.documentElement?.getAttribute('lang');
-  const locale = meta('og:locale')?.replace('_', '-');
-
-  return {
-    title: text(ld.headline) ?? meta('og:title', 'twitter:title') ?? text(h1) ?? text(document.title),
-    url,
-    description: meta('description', 'og:description', 'twitter:description') ?? text(ld.description),
-    byline: names(ld.author) ?? (rawAuthor && !safeHttpUrl(rawAuthor) ? rawAuthor.replace(/^by\s+/i, '') : null),
-    publishedAt:
-      isoDateOrNull(meta('article:published_time', 'datePublished', 'date', 'pubdate', 'publishdate', 'dc.date')) ??
-      isoDateOrNull(text(ld.datePublished)) ??
-      isoDateOrNull(document.querySelector('time[datetime]')?.getAttribute('datetime')),
-    siteName: meta('og:site_name', 'application-name') ?? text((ld.publisher as Json | undefined)?.name),
-    language: (htmlLang?.trim() || null) ?? locale ?? text(ld.inLanguage),
-    image: imageUrl ? { url: imageUrl, alt: meta('og:image:alt', 'twitter:image:alt') } : null,
-  };
-}
-
-/** Walks Readability's output into blocks: headings, and the text of each paragraph-like element. */
-function collectBlocks(root: Element, blocks: Block[]): void {
-  for (const child of Array.from(root.children)) {
-    const tag = child.tagName.toUpperCase();
-    if (SKIP.has(tag)) continue;
-    if (HEADINGS.has(tag)) {
-      blocks.push({ text: child.textContent ?? '', heading: true });
-    } else if (BLOCKS.has(tag) && !child.querySelector('p, li, blockquote, h2, h3, h4, div')) {
-      blocks.push({ text: child.textContent ?? '' });
-    } else if (child.children.length === 0 || (tag === 'DIV' && !child.querySelector('p, li, h2, h3, h4, div'))) {
-      blocks.push({ text: child.textContent ?? '' });
-    } else {
-      collectBlocks(child, blocks);
-    }
-  }
+    const key = titleKey(block.text);
+    return key !== titleKeyed && (begun || !labelKeys.has(key));
+  });
 }
 
 /** An HTML page: its metadata, and its article body found by Readability. */
@@ -165,13 +64,16 @@ export function readHtml(html: string, options: { url?: string | null; source?: 
   // Before linkedom and Readability, which recurse over the tree: content nested deeper than real
   // pages nest is flattened, keeping its text.
   const { document } = parseHTML(flattenDeepHtml(page)) as unknown as { document: Document };
-  const metadata = readMetadata(document, safeHttpUrl(options.url));
-  for (const part of document.querySelectorAll(HEADER_PARTS)) {
+  let standfirst: string | null = null;
+  const kickers: string[] = [];
+  for (const part of Array.from(document.querySelectorAll(HEADER_PARTS))) {
     if (part.classList.contains('dek') || part.classList.contains('standfirst')) {
-      metadata.description ??= text(part.textContent);
-    }
+      standfirst ??= text(part.textContent);
+    } else if (part.classList.contains('kicker')) kickers.push(part.textContent ?? '');
     part.remove();
   }
+  const { metadata, labels } = pageMetadata(document, safeHttpUrl(options.url), kickers);
+  metadata.description ??= standfirst;
 
   // Readability changes the document it reads, so the metadata above comes first.
   const parsed = new Readability<Element>(document, {
@@ -188,10 +90,7 @@ export function readHtml(html: string, options: { url?: string | null; source?: 
   metadata.language ??= text(parsed.lang);
   metadata.publishedAt ??= isoDateOrNull(parsed.publishedTime);
 
-  const blocks: Block[] = [];
-  collectBlocks(content, blocks);
-  const title = metadata.title ? cleanText(metadata.title) : null;
-  const body = blocks.filter((b) => !(b.heading && title && cleanText(b.text) === title));
+  const body = withoutFurniture(htmlBlocks(content), metadata.title, labels);
   const words = body.reduce((n, b) => n + (b.heading ? 0 : countWords(b.text)), 0);
   if (words < MIN_ARTICLE_WORDS) {
     throw new DispatchError('E_HTML_NO_ARTICLE', `${where}: the page has no readable article (${words} words of text)`);

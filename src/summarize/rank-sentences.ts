@@ -160,6 +160,10 @@ const ATTRIBUTION_ONLY = /^[^,;]{0,80}\b(?:said|told|added|says|reported|accordi
 const NEEDS_CONTEXT = /^(?:He|She|It|They|This|That|These|Those|But|And|However|Also|Meanwhile|His|Her|Their)\b/;
 /** A sentence that speaks to the reader ("click here for the schedule") points elsewhere; it is not news. */
 const CALL_TO_ACTION = /\b(?:click here|read more|sign up|subscribe to|follow us|visit our|download our)\b/i;
+/** How a sentence ends: a full stop, question or exclamation mark, perhaps inside quotes or brackets. */
+const ENDS_SENTENCE = /[.!?…。！？]["'”’)\]]*$/u;
+/** Fewer words than this and no closing punctuation: a label, not a sentence. */
+const LABEL_WORDS = 15;
 /** An opening quotation mark, or the two backticks tokenized text writes for one. */
 const OPENS_QUOTE = /^(?:["“‘']|``)/;
 /** Words that name who is speaking: a quotation with none of them needs the sentence before it. */
@@ -169,7 +173,8 @@ const SPEAKS = /\b(?:said|says|told|tells|added|adds|asked|asks|explained|wrote|
  * Multiplier for sentences that make poor summaries: questions, fragments, leftover boilerplate,
  * sentences that only attribute ("Kerry told reporters on Friday."), direct quotes (more so one
  * that does not say who is speaking: it goes on from the sentence before), and sentences that lean
- * on the one before ("He added..."), and calls to action ("click here...").
+ * on the one before ("He added..."), calls to action ("click here..."),
+ * and short text that does not end as a sentence does (a list item, a label).
  */
 export function sentencePenalty(text: string, words: number): number {
   if (matchBoilerplate(text)) return 0;
@@ -182,6 +187,9 @@ export function sentencePenalty(text: string, words: number): number {
   if (OPENS_QUOTE.test(text)) factor *= SPEAKS.test(text) ? 0.6 : 0.3;
   if (NEEDS_CONTEXT.test(text)) factor *= 0.85;
   if (CALL_TO_ACTION.test(text)) factor *= 0.2;
+  // Short, with no closing punctuation: a list item, a label or a timetable line, not a statement.
+  // (A long one is a sentence whose end was lost, and still says something.)
+  if (words < LABEL_WORDS && !ENDS_SENTENCE.test(text)) factor *= 0.3;
   return factor;
 }
 
