@@ -6,6 +6,15 @@ const HEADLINE = 'Five signs a child’s cough needs a doctor, according to Vale
 /** [case, candidates, the title] */
 const cases: [string, TitleCandidates, string | null][] = [
   [
+    'og:title loses the site name the page declares',
+    {
+      heading: 'Harbour Board weighs a sea wall for next winter',
+      ogTitle: 'Harbour Board weighs a sea wall for next winter | Portwen Post',
+      siteName: 'Portwen Post',
+    },
+    'Harbour Board weighs a sea wall for next winter',
+  ],
+  [
     'a JSON-LD headline and og:title that are section names give way to the h1',
     {
       heading: HEADLINE,
@@ -143,11 +152,26 @@ const titleCases: [string, string, string[], string[], string][] = [
   ],
   ['no separator: as it is', 'Bridge to reopen in April', ['Courier'], [], 'Bridge to reopen in April'],
   ['every part a label: the last stays', 'News | Courier', ['News', 'Courier'], [], 'Courier'],
+  [
+    'a headline holding a spaced dash stays whole when the h1 agrees with all of it',
+    'Sea wall - what the board decided and what comes next | Portwen Post',
+    [],
+    ['Sea wall - what the board decided and what comes next'],
+    'Sea wall - what the board decided and what comes next',
+  ],
 ];
 
 describe('stripSiteName', () => {
   it.each(titleCases)('%s', (_name, title, labels, others, headline) => {
     expect(stripSiteName(title, labels, others)).toBe(headline);
+  });
+
+  it('a <title> of 20,000 parts beside an h1 of 20,000 words: the search for agreeing parts is bounded', () => {
+    // Each candidate is read up to 1,000 characters and only titles of a few parts are searched
+    // part by part, so this is a few thousand word comparisons, not 20,000 squared.
+    const title = `${'a | '.repeat(20_000)}x`;
+    const heading = 'word '.repeat(20_000);
+    expect(pageTitle({ heading, documentTitle: title })).toBe(heading.trim().slice(0, 1_000).trim());
   });
 
   it('reads a <title> of 100,000 separators in one pass', () => {

@@ -192,7 +192,8 @@ export interface BoilerplateMatch {
 /** Straightens quotes and collapses whitespace so that rules can stay simple. */
 export function normalizeForRules(line: string): string {
   const straight = /[‘’‚‛“”„‟]/.test(line) ? line.replace(/[‘’‚‛]/g, "'").replace(/[“”„‟]/g, '"') : line;
-  return straight.replace(/\s+/g, ' ').trim();
+  // Most lines have single spaces only: they need no replace (this runs on every sentence).
+  return /\s\s|[^\S ]/.test(straight) ? straight.replace(/\s+/g, ' ').trim() : straight.trim();
 }
 
 /** The first rule matching `line`, or undefined when the line is article text. */

@@ -27,6 +27,10 @@ export interface TitleCandidates {
 const SEPARATOR = /\s+[-–—]\s+|\s*(?:[|·•»«~]|::)\s*/g;
 /** A headline has more words than this; a section or site name rarely does. */
 const SHORT_WORDS = 3;
+/** A title with more parts than this between its site names is not searched for the headline's run of parts. */
+const MAX_SEARCHED_PARTS = 12;
+/** No headline is longer: a longer candidate is read up to here, so the work stays bounded. */
+const MAX_TITLE_CHARS = 1_000;
 /** Two texts are one headline when this share of the longer one's words are the other's too. */
 const SAME_HEADLINE = 0.75;
 
@@ -44,11 +48,9 @@ function words(text: string): string[] {
   return key ? key.split(' ') : [];
 }
 
-/** The same headline, give or take a word: "Harbour ferry returns" and "Harbour ferry returns today". */
-function sameHeadline(a: string, b: string): boolean {
-  const wa = words(a);
-  const wb = words(b);
-  if (wa.length === 0 || wb.length === 0) return false;
+/** The share of the longer text's words that the other has too, from 0 to 1. */
+function overlap(wa: readonly string[], wb: readonly string[]): number {
+  if (wa.length === 0 || wb.length === 0) return 0;
   const counts = new Map<string, number>();
   for (const w of wa) counts.set(w, (counts.get(w) ?? 0) + 1);
   let shared = 0;
@@ -59,7 +61,12 @@ function sameHeadline(a: string, b: string): boolean {
       counts.set(w, n - 1);
     }
   }
-  return shared / Math.max(wa.length, wb.length) >= SAME_HEADLINE;
+  return shared / Math.max(wa.length, wb.length);
+}
+
+/** The same headline, give or take a word: "Harbour ferry returns" and "Harbour ferry returns today". */
+function sameHeadline(a: string, b: string): boolean {
+  return overlap(words(a), words(b)) >= SAME_HEADLINE;
 }
 
 function isShort(text: string): boolean {
@@ -81,7 +88,12 @@ function namesLabel(part: string, labels: readonly string[]): boolean {
  * page does not name its site, a part that another candidate agrees with is the headline; failing
  * that, a short last part ("Headline | Courier") is taken for the site's name.
  */
-export function stripSiteName(title: string, labels: readonly string[], others: readonly string[] = []): string {
+export function stripSiteName(
+  title: string,
+  labels: readonly string[],
+  others: readonly string[] = [],
+  options: { guess?: boolean } = {},
+): string {
   const parts: { text: string; start: number; end: number; words: number }[] = [];
   let start = 0;
   const add = (end: number) => {
@@ -102,9 +114,22 @@ export function stripSiteName(title: string, labels: readonly string[], others: 
   while (first < last && namesLabel((parts[first] as Part).text, labels)) first++;
   while (last > first && namesLabel((parts[last] as Part).text, labels)) last--;
   if (last > first) {
-    const agreed = parts.slice(first, last + 1).find((p) => others.some((other) => sameHeadline(p.text, other)));
-    if (agreed) return agreed.text.trim();
-    if (first === 0 && last === parts.length - 1) {
+    // The run of parts most like another candidate is the headline, the widest on a tie: a
+    // headline may itself hold a spaced dash ("Sea wall - what comes next | Post"). Only titles of
+    // a few parts are searched, so the work stays small whatever the title holds.
+    const otherWords = others.map(words);
+    let agreed: { from: number; to: number; score: number } | undefined;
+    if (last - first < MAX_SEARCHED_PARTS) {
+      for (let from = first; from <= last; from++) {
+        for (let to = last; to >= from; to--) {
+          const span = words(title.slice((parts[from] as Part).start, (parts[to] as Part).end));
+          const score = Math.max(0, ...otherWords.map((w) => overlap(span, w)));
+          if (score >= SAME_HEADLINE && (!agreed || score > agreed.score)) agreed = { from, to, score };
+        }
+      }
+    }
+    if (agreed) return title.slice((parts[agreed.from] as Part).start, (parts[agreed.to] as Part).end).trim();
+    if (options.guess !== false && first === 0 && last === parts.length - 1) {
       // Nothing was recognised: "Headline | Courier" ends in a short name, far shorter than the rest.
       let rest = 0;
       for (let i = first; i < last; i++) rest += (parts[i] as Part).words;
@@ -129,12 +154,17 @@ export function stripSiteName(title: string, labels: readonly string[], others: 
  * offers nothing visible.
  */
 export function pageTitle(candidates: TitleCandidates): string | null {
-  const clean = (value: string | null | undefined) => (value ? cleanText(value) || null : null);
+  const clean = (value: string | null | undefined) =>
+    value ? cleanText(value.slice(0, MAX_TITLE_CHARS)) || null : null;
   const siteName = clean(candidates.siteName);
   const labels = [...(siteName ? [siteName] : []), ...(candidates.labels ?? []).map(clean).filter((l) => l !== null)];
   const heading = clean(candidates.heading);
-  const headline = clean(candidates.headline);
-  const ogTitle = clean(candidates.ogTitle);
+  // Metadata may carry the site's name too ("Headline | Site" as og:title): taken off when the page
+  // names its site or section, never guessed.
+  const declared = (value: string | null) =>
+    value && labels.length ? stripSiteName(value, labels, [], { guess: false }) || value : value;
+  const headline = declared(clean(candidates.headline));
+  const ogTitle = declared(clean(candidates.ogTitle));
   const rawTitle = clean(candidates.documentTitle);
   const others = [heading, headline, ogTitle].filter((t) => t !== null);
   const documentTitle = rawTitle ? stripSiteName(rawTitle, labels, others) || rawTitle : null;

@@ -73,7 +73,10 @@ function sentenceGraph(termLists: readonly string[][]): SentenceGraph {
   const unit = (tf: ReadonlyMap<number, number>): UnitVector => {
     const ids = Int32Array.from(tf.keys());
     const weights = Float64Array.from(ids, (id) => (tf.get(id) as number) * (idf[id] as number));
-    const norm = Math.hypot(...weights);
+    // A loop, not Math.hypot(...weights): the whole article's vector may have 100,000s of terms.
+    let norm = 0;
+    for (const w of weights) norm += w * w;
+    norm = Math.sqrt(norm);
     if (norm > 0) for (let k = 0; k < weights.length; k++) weights[k] = (weights[k] as number) / norm;
     return { ids, weights };
   };

@@ -1,7 +1,7 @@
 import type { Article, Quote } from '../ingest/article.js';
 import { countWords } from '../ingest/clean-text.js';
 import { cutToFit } from '../text/cut-text.js';
-import { fitsTweet } from '../text/fits-tweet.js';
+import { fitsTweet, weightedChars } from '../text/fits-tweet.js';
 import { contentTerms } from '../text/tokenize.js';
 import { MAX_CANDIDATE_SENTENCES, type RankedSentence, rankSentences, termSimilarity } from './rank-sentences.js';
 
@@ -23,7 +23,10 @@ export interface Summary {
 export interface SummarizeOptions {
   /** @defaultValue 3 */
   bullets?: number;
-  /** The longest bullet, in characters: a card line that still reads at a glance. @defaultValue 200 */
+  /**
+   * The longest bullet, in characters as X weighs them (CJK count 2): a card line that still reads
+   * at a glance, and a key-point post that fits whole with its link. @defaultValue 200
+   */
   bulletMaxChars?: number;
 }
 
@@ -39,29 +42,66 @@ function fitsWithLink(text: string): boolean {
 }
 
 /**
+ * A sentence with a penalty below this (a fragment of under six words, a bare attribution, a label)
+ * is a summary only when the article has nothing better, not even a longer sentence to cut.
+ */
+const MIN_PENALTY = 0.25;
+/**
+ * twitter-text is slow: at most this many of the best sentences are checked for a post. Beyond
+ * them, a cut of the best says more than a whole sentence that ranks that low.
+ */
+const MAX_FIT_CHECKS = 20;
+
+/**
+ * The sentences worth summarizing, in tiers: those that read as statements, then any that score
+ * above zero (boilerplate never does). The first tier with a sentence is used.
+ */
+function tiers(ranked: readonly RankedSentence[], score: (s: RankedSentence) => number): RankedSentence[][] {
+  const positive = ranked.filter((s) => score(s) > 0);
+  return [positive.filter((s) => s.penalty >= MIN_PENALTY), positive].filter((tier) => tier.length > 0);
+}
+
+/**
  * The sentence that best stands for the article among those that fit a post whole (with a link),
- * joined with the next best when both are short; only when no sentence fits is the best one cut.
+ * joined with the next best when both are short; only when none of the best fits is the best one cut.
  */
 function pickOneLine(ranked: readonly RankedSentence[]): string {
-  const byGist = [...ranked].sort((a, b) => b.gist - a.gist || a.index - b.index);
-  // Only the first two that fit are needed, and twitter-text is slow: stop there.
-  const whole: RankedSentence[] = [];
-  for (const sentence of byGist) {
-    if (fitsWithLink(sentence.text)) whole.push(sentence);
-    if (whole.length === 2) break;
+  const [first, any] = [tiers(ranked, (s) => s.gist), ranked.filter((s) => s.gist > 0)];
+  const byGist = (list: RankedSentence[]) => [...list].sort((a, b) => b.gist - a.gist || a.index - b.index);
+  for (const tier of first) {
+    const sorted = byGist(tier);
+    const best = sorted.slice(0, MAX_FIT_CHECKS).find((s) => fitsWithLink(s.text));
+    if (!best) {
+      const cut = cutToFit((sorted[0] as RankedSentence).text, fitsWithLink);
+      if (cut) return cut;
+      continue;
+    }
+    // Two short sentences say more than one: "The bridge reopened. Traffic was light." The next
+    // best that fits joins a short best when it is short too.
+    if (best.words < SHORT_SENTENCE_WORDS) {
+      const second = byGist(any)
+        .slice(0, MAX_FIT_CHECKS)
+        .find((s) => s !== best && fitsWithLink(s.text));
+      const joined =
+        second &&
+        second.text !== best.text &&
+        second.words < SHORT_SENTENCE_WORDS * 2 &&
+        [best, second]
+          .sort((a, b) => a.index - b.index)
+          .map((s) => s.text)
+          .join(' ');
+      if (joined && fitsWithLink(joined)) return joined;
+    }
+    return best.text;
   }
-  const [best, second] = whole;
-  if (!best) return byGist[0] ? (cutToFit(byGist[0].text, fitsWithLink) ?? '') : '';
-  // Two short sentences say more than one: "The bridge reopened. Traffic was light."
-  if (best.words < SHORT_SENTENCE_WORDS && second && second.words < SHORT_SENTENCE_WORDS * 2) {
-    const joined = [best, second]
-      .sort((a, b) => a.index - b.index)
-      .map((s) => s.text)
-      .join(' ');
-    if (fitsWithLink(joined)) return joined;
-  }
-  return best.text;
+  return '';
 }
+
+/**
+ * How long a bullet is, as X weighs it: the key-point post made from it must fit whole with a link,
+ * and a CJK character counts twice there.
+ */
+const bulletLength = weightedChars;
 
 /**
  * Up to `count` key points by maximal marginal relevance over `keyPoint`, skipping any too like one
@@ -73,25 +113,28 @@ function pickPoints(
   count: number,
   maxChars: number,
 ): [point: string, bullet: string][] {
-  const candidates = ranked.filter((s) => s.keyPoint > 0);
-  const whole = candidates.filter((s) => s.text.length <= maxChars);
-  const chosen: RankedSentence[] = [];
-  while (chosen.length < count) {
-    let best: { sentence: RankedSentence; value: number } | undefined;
-    for (const sentence of whole) {
-      if (chosen.includes(sentence)) continue;
-      const similarity = Math.max(0, ...chosen.map((c) => termSimilarity(c.termSet, sentence.termSet)));
-      if (similarity > MAX_BULLET_SIMILARITY) continue;
-      const value = MMR_LAMBDA * sentence.keyPoint - (1 - MMR_LAMBDA) * similarity;
-      if (!best || value > best.value) best = { sentence, value };
+  const fits = (text: string) => bulletLength(text) <= maxChars;
+  for (const candidates of tiers(ranked, (s) => s.keyPoint)) {
+    const whole = candidates.filter((s) => fits(s.text));
+    const chosen: RankedSentence[] = [];
+    while (chosen.length < count) {
+      let best: { sentence: RankedSentence; value: number } | undefined;
+      for (const sentence of whole) {
+        if (chosen.includes(sentence)) continue;
+        const similarity = Math.max(0, ...chosen.map((c) => termSimilarity(c.termSet, sentence.termSet)));
+        if (similarity > MAX_BULLET_SIMILARITY) continue;
+        const value = MMR_LAMBDA * sentence.keyPoint - (1 - MMR_LAMBDA) * similarity;
+        if (!best || value > best.value) best = { sentence, value };
+      }
+      if (!best) break;
+      chosen.push(best.sentence);
     }
-    if (!best) break;
-    chosen.push(best.sentence);
+    if (chosen.length) return chosen.sort((a, b) => a.index - b.index).map((s) => [s.text, s.text]);
+    const [top] = [...candidates].sort((a, b) => b.keyPoint - a.keyPoint || a.index - b.index);
+    const cut = top && cutToFit(top.text, fits, { clauseSlack: 0.5 });
+    if (top && cut) return [[top.text, cut]];
   }
-  if (chosen.length) return chosen.sort((a, b) => a.index - b.index).map((s) => [s.text, s.text]);
-  const [top] = [...candidates].sort((a, b) => b.keyPoint - a.keyPoint || a.index - b.index);
-  const cut = top && cutToFit(top.text, (t) => t.length <= maxChars, { clauseSlack: 0.5 });
-  return top && cut ? [[top.text, cut]] : [];
+  return [];
 }
 
 /** Only this many first quotes are candidates for the key quote (the dev sets' articles have 27 at most). */
