@@ -67,6 +67,8 @@ interface SetResult {
   articles: number;
   unusable: number;
   totals: Map<string, Scores>;
+  /** Each article's ROUGE-1, per system, for the article-by-article comparison. */
+  rouge1: Map<string, number[]>;
   bullets: number;
   cutBullets: number;
   cutOneLines: number;
@@ -77,11 +79,15 @@ function score(lines: readonly DevLine[], systems: Record<string, (article: Arti
     articles: lines.length,
     unusable: 0,
     totals: new Map(),
+    rouge1: new Map(),
     bullets: 0,
     cutBullets: 0,
     cutOneLines: 0,
   };
-  for (const name of Object.keys(systems)) result.totals.set(name, [0, 0, 0]);
+  for (const name of Object.keys(systems)) {
+    result.totals.set(name, [0, 0, 0]);
+    result.rouge1.set(name, []);
+  }
   for (const line of lines) {
     const article = parse(line);
     if (!article) result.unusable++;
@@ -99,6 +105,7 @@ function score(lines: readonly DevLine[], systems: Record<string, (article: Arti
       const scores = rouge(line.reference_summary, article ? system(article) : []);
       const total = result.totals.get(name) as Scores;
       for (let k = 0; k < 3; k++) total[k] = (total[k] as number) + (scores[k] as number);
+      result.rouge1.get(name)?.push(scores[0]);
     }
   }
   return result;
@@ -116,6 +123,19 @@ function table(title: string, result: SetResult): void {
       `${name.padEnd(20)}  ${pct(r1, result.articles)}   ${pct(r2, result.articles)}   ${pct(rl, result.articles)}`,
     );
   }
+}
+/** Article by article, on ROUGE-1: how often `system` scores above, below or the same as `baseline`. */
+function paired(result: SetResult, system: string, baseline: string): string {
+  const a = result.rouge1.get(system) ?? [];
+  const b = result.rouge1.get(baseline) ?? [];
+  let wins = 0;
+  let losses = 0;
+  a.forEach((score, i) => {
+    const other = b[i] as number;
+    if (score > other + 1e-12) wins++;
+    else if (score < other - 1e-12) losses++;
+  });
+  return `${system} vs ${baseline}, article by article (ROUGE-1): ${wins} better, ${losses} worse, ${a.length - wins - losses} the same`;
 }
 const verdict = (a: number, b: number, verb = 'beats') => (a > b ? verb : `DOES NOT ${verb.replace(/s$/, '')}`);
 
@@ -139,6 +159,7 @@ if (xsum) {
       `ROUGE-1 ${verdict(d1, l1)} Lead, ROUGE-Lsum ${verdict(dl, ll)} Lead; ` +
       `${result.cutOneLines} of ${result.articles - result.unusable} one-liners cut to fit a post`,
   );
+  console.log(paired(result, 'Dispatch oneLine', 'TextRank (top 1)'));
 }
 if (cnndm) {
   const result = score(cnndm, {
@@ -151,6 +172,7 @@ if (cnndm) {
   const [d1] = result.totals.get('Dispatch bullets') as Scores;
   const [l1] = result.totals.get('Lead-3') as Scores;
   console.log(`bullets: ROUGE-1 ${d1 >= l1 ? 'reaches' : 'DOES NOT reach'} Lead-3`);
+  console.log(paired(result, 'Dispatch bullets', 'Lead-3'));
 }
 if (results.length) {
   const bullets = results.reduce((n, r) => n + r.bullets, 0);

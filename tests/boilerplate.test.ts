@@ -37,6 +37,9 @@ const cases: [string, string | null, string?][] = [
   ['Published 4 March 2026, 14:05 GMT', 'updated-stamp'],
   ['Get our free daily email', 'newsletter-cta'],
   ['© 2026 The Example Times', 'copyright'],
+  ['Portwen Post is published by Harbour Media Group Ltd, registered in England and Wales.', 'legal-footer'],
+  ['Company number 01234567.', 'legal-footer'],
+  ['All rights reserved.', 'legal-footer'],
   ['March 4, 2026 at 9:30 a.m.', 'dateline'],
   ['Feb. 10, 2026', 'dateline'],
   ['Tuesday 4 March 2026, 14:05 GMT', 'dateline'],
@@ -114,6 +117,26 @@ const bodyCases: [string, Block[], string[]][] = [
     'a "More from ..." heading straight over prose is a subhead',
     [p(first), h('More from the hearing'), p(second)],
     [first, '## More from the hearing', second],
+  ],
+  [
+    'a box of related links with only the legal footer after it ends the article',
+    [
+      p(first),
+      h('Related stories'),
+      link('Ferry fares rise'),
+      p('Portwen Post is published by Harbour Media Group Ltd, registered in England and Wales.'),
+    ],
+    [first],
+  ],
+  [
+    'a comment form heading over a moderation line and its notice ends the article',
+    [
+      p(first),
+      h('Leave a Reply'),
+      p('Comments are moderated and will appear once an editor has approved them.'),
+      p('Your email address will not be published.'),
+    ],
+    [first],
   ],
   [
     'a comment form heading over its notice ends the article',

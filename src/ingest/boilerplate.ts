@@ -176,6 +176,15 @@ export const BOILERPLATE_RULES: readonly BoilerplateRule[] = [
     maxLength: 60,
   },
   { name: 'copyright', action: 'drop', pattern: /^(?:©|\(c\)|copyright ©?)\s*\d{4}/i },
+  {
+    // The publisher's legal line at the foot of a page: "Portwen Post is published by Harbour Media
+    // Group Ltd, registered in England and Wales." "Company number 01234567." "All rights reserved."
+    name: 'legal-footer',
+    action: 'drop',
+    pattern:
+      /(?:\bregistered in (?:england|scotland|wales|ireland)\b|\bcompany (?:registration )?(?:number|no\.?) \d|^all rights reserved\.?$)/i,
+    maxLength: 200,
+  },
 ];
 
 const DEFAULT_MAX_LENGTH = 120;

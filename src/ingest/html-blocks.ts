@@ -11,7 +11,6 @@ const SKIP = new Set([
   'FORM',
   'IFRAME',
   'INPUT',
-  'MATH',
   'NAV',
   'NOSCRIPT',
   'OBJECT',

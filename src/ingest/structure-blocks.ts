@@ -48,6 +48,8 @@ const LINK_SHARE = 0.5;
 /** A paragraph of prose: at least this many words, ending a sentence. */
 const PROSE_WORDS = 10;
 const ENDS_SENTENCE = /[.!?…]["'”’)\]]*$/;
+/** After an `end` line followed by prose, this many lines must be free of furniture for the article to go on. */
+const FURNITURE_LOOKAHEAD = 3;
 /** Headings with nothing between them joined into one, at most ("Part one: Costs: Option A"). */
 const MAX_JOINED = 3;
 
@@ -138,7 +140,9 @@ export function structureBlocks(
     }
     if (action === 'end') {
       if (!hasBody) continue;
-      if (isProse(lines[i + 1])) keep(line);
+      // Prose straight after, and no more furniture ("Your email address will not be
+      // published") just after that: the line was the article's own. Otherwise the article ends.
+      if (isProse(lines[i + 1]) && !lines.slice(i + 1, i + 1 + FURNITURE_LOOKAHEAD).some((l) => l.match)) keep(line);
       else break;
     } else if (action === 'links') {
       if (!hasBody) continue;
