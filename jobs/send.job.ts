@@ -34,6 +34,7 @@ export function sendJob(deps: { store: Store; config: Config; mailer: () => Mail
       reviewUrl: `${previewUrlOf(deps.config)}/issues/${week}`,
       sendAt: flow?.claimedAt ? null : (flow?.sendAt ?? null),
       held: Boolean(flow?.heldAt),
+      sendingSince: flow?.claimedAt ?? null,
     };
   };
   return async (job: Job): Promise<SendResult> => {

@@ -43,6 +43,8 @@ export interface ProofNote {
   sendAt: string | null;
   /** An editor holds it: nothing goes out until it is released. */
   held: boolean;
+  /** When the list send began, if it has: the proof went out late (a busy queue), after the issue. */
+  sendingSince?: string | null;
 }
 
 /**
@@ -50,26 +52,29 @@ export interface ProofNote {
  * and how it goes out (approval, or by itself at its time unless held). Every value is escaped.
  */
 export function proofBanner(week: string, note: ProofNote): { html: string; text: string } {
-  const how = note.held
-    ? [
-        'It is held: nothing goes out until an editor releases it:',
-        `dispatch issue release ${week}`,
-        ', or Release on that page.',
-      ]
-    : note.sendAt
+  const status = note.sendingSince ? `the list send began at ${note.sendingSince}.` : 'not sent to readers yet.';
+  const how = note.sendingSince
+    ? ['It is going out to the list now. To follow it:', 'dispatch status', '.']
+    : note.held
       ? [
-          `It goes out by itself at ${note.sendAt}. To stop it:`,
-          `dispatch issue hold ${week}`,
-          ', or Hold on that page.',
+          'It is held: nothing goes out until an editor releases it:',
+          `dispatch issue release ${week}`,
+          ', or Release on that page.',
         ]
-      : [
-          "It waits for an editor's approval. To send it to the list:",
-          `dispatch issue approve ${week}`,
-          ', or Approve on that page.',
-        ];
+      : note.sendAt
+        ? [
+            `It goes out by itself at ${note.sendAt}. To stop it:`,
+            `dispatch issue hold ${week}`,
+            ', or Hold on that page.',
+          ]
+        : [
+            "It waits for an editor's approval. To send it to the list:",
+            `dispatch issue approve ${week}`,
+            ', or Approve on that page.',
+          ];
   const [before, command, after] = how as [string, string, string];
   const text = [
-    `PROOF of ${week}: not sent to readers yet.`,
+    `PROOF of ${week}: ${status}`,
     `Review and edit it: ${note.reviewUrl}`,
     `${before} ${command}${after}`,
     '----------------------------------------',
@@ -80,7 +85,7 @@ export function proofBanner(week: string, note: ProofNote): { html: string; text
   const html =
     '<div role="note" style="margin:0;padding:12px 16px;background:#fff4cc;border-bottom:2px solid #e0b400;' +
     'color:#222;font:14px/1.5 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;">' +
-    `<strong>Proof of ${e(week)}: not sent to readers yet.</strong><br>` +
+    `<strong>Proof of ${e(week)}: ${e(status)}</strong><br>` +
     `Review and edit it: <a href="${e(note.reviewUrl)}" style="color:#0645ad;">${e(note.reviewUrl)}</a><br>` +
     `${e(before)} <code>${e(command)}</code>${e(after)}</div>`;
   return { html, text };
