@@ -9,12 +9,21 @@
 // Then the time to parse a page with Dispatch, as a ratio to plain Readability alone in the same run.
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Readability } from '@mozilla/readability';
-import { parseHTML } from 'linkedom';
-import type { Article } from '../src/ingest/article.js';
-import { cleanText } from '../src/ingest/clean-text.js';
 import { decodeInput } from '../src/ingest/decode-input.js';
 import { parseArticle } from '../src/ingest/parse-article.js';
+import {
+  articleTexts,
+  plainReadability,
+  recall as recallOf,
+  wordTokens as tokens,
+  withoutPhrase,
+} from '../tests/helpers/readability-words.js';
+
+const noArticle = { title: '', text: '' };
+const readability = (html: string) => plainReadability(html) ?? noArticle;
+/** How many of `reference`'s tokens (a multiset) `other` has. */
+const overlap = (reference: readonly string[], other: readonly string[]) =>
+  reference.length - recallOf(reference, other).missing.length;
 
 interface Expected {
   title: string;
@@ -24,49 +33,6 @@ interface Expected {
 const DIR = resolve(import.meta.dirname, '../tests/fixtures/html');
 const ROUNDS = 20;
 const receivedAt = new Date('2026-11-27T09:00:00Z');
-
-function tokens(text: string): string[] {
-  return (
-    cleanText(text)
-      .toLowerCase()
-      .match(/[\p{L}\p{N}]+/gu) ?? []
-  );
-}
-
-/** How many of `reference`'s tokens (a multiset) `other` has. */
-function overlap(reference: readonly string[], other: readonly string[]): number {
-  const counts = new Map<string, number>();
-  for (const token of other) counts.set(token, (counts.get(token) ?? 0) + 1);
-  let shared = 0;
-  for (const token of reference) {
-    const n = counts.get(token) ?? 0;
-    if (n > 0) {
-      shared++;
-      counts.set(token, n - 1);
-    }
-  }
-  return shared;
-}
-
-/** `reference` without the first run of `phrase`'s tokens. */
-function withoutPhrase(reference: string[], phrase: readonly string[]): string[] {
-  for (let i = 0; i + phrase.length <= reference.length; i++) {
-    if (phrase.every((token, j) => reference[i + j] === token)) {
-      return [...reference.slice(0, i), ...reference.slice(i + phrase.length)];
-    }
-  }
-  return reference;
-}
-
-function readability(html: string): { title: string; text: string } {
-  const { document } = parseHTML(html) as unknown as { document: Document };
-  const parsed = new Readability(document).parse();
-  return { title: cleanText(parsed?.title ?? ''), text: parsed?.textContent ?? '' };
-}
-
-function dispatchText(article: Article): string {
-  return [article.title, ...article.sections.flatMap((s) => [s.heading ?? '', ...s.paragraphs])].join('\n');
-}
 
 const pct = (n: number) => `${(n * 100).toFixed(1)}`.padStart(6);
 const f1 = (p: number, r: number) => (p + r === 0 ? 0 : (2 * p * r) / (p + r));
@@ -93,10 +59,10 @@ for (const page of pages) {
   const plain = readability(html);
   const article = parseArticle(bytes, { receivedAt, source: page });
   const reference = tokens(plain.text);
-  const kept = tokens(dispatchText(article));
+  const kept = tokens(articleTexts(article).join('\n'));
   let articleWords = reference;
   for (const phrase of expected.readabilityRecall?.dropped ?? [])
-    articleWords = withoutPhrase(articleWords, tokens(phrase));
+    articleWords = withoutPhrase(articleWords, tokens(phrase)) ?? articleWords;
 
   const recalled = overlap(reference, kept);
   const articleRecalled = overlap(articleWords, kept);

@@ -1,12 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readability } from '@mozilla/readability';
-import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
-import type { Article } from '../src/ingest/article.js';
-import { cleanText } from '../src/ingest/clean-text.js';
 import { decodeInput } from '../src/ingest/decode-input.js';
 import { parseArticle } from '../src/ingest/parse-article.js';
+import {
+  articleTexts,
+  plainReadability,
+  recall,
+  wordTokens as tokens,
+  withoutPhrase,
+} from './helpers/readability-words.js';
 import { ROOT } from './helpers/run-cli.js';
 
 /** Share of plain Readability's words that Dispatch's title and body must keep. */
@@ -48,42 +51,6 @@ const pages = readdirSync(dir)
   .sort();
 const receivedAt = new Date('2026-11-27T09:00:00Z');
 
-/** Lowercase word tokens, after the same clean-up Dispatch gives every string (NFC, invisible characters gone). */
-function tokens(text: string): string[] {
-  return (
-    cleanText(text)
-      .toLowerCase()
-      .match(/[\p{L}\p{N}]+/gu) ?? []
-  );
-}
-
-/** Recall of `reference` tokens (as a multiset) in `kept`, and the reference tokens not kept, in reading order. */
-function recall(reference: readonly string[], kept: readonly string[]): { recall: number; missing: string[] } {
-  const counts = new Map<string, number>();
-  for (const token of kept) counts.set(token, (counts.get(token) ?? 0) + 1);
-  const missing: string[] = [];
-  for (const token of reference) {
-    const n = counts.get(token) ?? 0;
-    if (n > 0) counts.set(token, n - 1);
-    else missing.push(token);
-  }
-  return { recall: reference.length === 0 ? 1 : 1 - missing.length / reference.length, missing };
-}
-
-/** `reference` without the first run of tokens equal to `phrase`'s, or null when it has no such run. */
-function withoutPhrase(reference: readonly string[], phrase: readonly string[]): string[] | null {
-  for (let i = 0; i + phrase.length <= reference.length; i++) {
-    if (phrase.every((token, j) => reference[i + j] === token)) {
-      return [...reference.slice(0, i), ...reference.slice(i + phrase.length)];
-    }
-  }
-  return null;
-}
-
-function bodyText(article: Article): string[] {
-  return [article.title, ...article.sections.flatMap((s) => [s.heading ?? '', ...s.paragraphs])];
-}
-
 describe('Dispatch keeps every word plain Readability finds on a fixture page', () => {
   it('has the fixture pages', () => {
     expect(pages.length).toBeGreaterThanOrEqual(19);
@@ -95,13 +62,12 @@ describe('Dispatch keeps every word plain Readability finds on a fixture page', 
       readabilityRecall?: RecallException;
     };
     // Readability reads the same text Dispatch does: the page decoded by its charset.
-    const { document } = parseHTML(decodeInput(bytes, { source: page })) as unknown as { document: Document };
-    const readability = new Readability(document).parse();
-    expect(readability?.textContent, `${page}: plain Readability finds no article`).toBeTruthy();
-    const reference = tokens(readability?.textContent ?? '');
+    const readability = plainReadability(decodeInput(bytes, { source: page }));
+    expect(readability?.text, `${page}: plain Readability finds no article`).toBeTruthy();
+    const reference = tokens(readability?.text ?? '');
 
     const article = parseArticle(bytes, { receivedAt, source: page });
-    const kept = bodyText(article);
+    const kept = articleTexts(article);
     const keptTokens = tokens(kept.join('\n'));
     const exception = expected.readabilityRecall;
     const floor = exception?.min ?? MIN_RECALL;

@@ -47,6 +47,13 @@ export function countWords(text: string): number {
   return text.match(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu)?.length ?? 0;
 }
 
+const ENDS_SENTENCE = /[.!?…。！？]["'”’)\]]*$/u;
+
+/** True when `text` ends as a sentence does: a full stop, question or exclamation mark (CJK ones too), perhaps inside quotes or brackets. */
+export function endsAsSentence(text: string): boolean {
+  return ENDS_SENTENCE.test(text);
+}
+
 const QUOTE_PAIRS: Record<string, string> = { '‘': '’', '“': '”', "'": "'", '"': '"', '«': '»' };
 
 /** Removes one pair of quotes wrapping the whole text: "'Positive opportunity'" -> "Positive opportunity". */

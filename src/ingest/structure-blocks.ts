@@ -1,6 +1,6 @@
 import type { Section } from './article.js';
 import { BOILERPLATE_RULES, type BoilerplateMatch, type BoilerplateRule, matchBoilerplate } from './boilerplate.js';
-import { cleanText, countWords, stripWrappingQuotes } from './clean-text.js';
+import { cleanText, countWords, endsAsSentence, stripWrappingQuotes } from './clean-text.js';
 
 /**
  * What the markup made a block, when it says: a list item or definition (`item`), a table row
@@ -47,7 +47,6 @@ const MAX_HEADING_WORDS = 8;
 const LINK_SHARE = 0.5;
 /** A paragraph of prose: at least this many words, ending a sentence. */
 const PROSE_WORDS = 10;
-const ENDS_SENTENCE = /[.!?…]["'”’)\]]*$/;
 /** After an `end` line followed by prose, this many lines must be free of furniture for the article to go on. */
 const FURNITURE_LOOKAHEAD = 3;
 /** Headings with nothing between them joined into one, at most ("Part one: Costs: Option A"). */
@@ -85,7 +84,7 @@ function isProse(line: Line | undefined): boolean {
     !line.block.heading &&
     !isLinks(line) &&
     countWords(line.text) >= PROSE_WORDS &&
-    ENDS_SENTENCE.test(line.text)
+    endsAsSentence(line.text)
   );
 }
 

@@ -1,6 +1,6 @@
 import type { Article } from '../ingest/article.js';
 import { matchBoilerplate } from '../ingest/boilerplate.js';
-import { countWords } from '../ingest/clean-text.js';
+import { countWords, endsAsSentence } from '../ingest/clean-text.js';
 import { contentTerms } from '../text/tokenize.js';
 
 /** A sentence of the article with what the summarizer knows about it. */
@@ -163,8 +163,6 @@ const ATTRIBUTION_ONLY = /^[^,;]{0,80}\b(?:said|told|added|says|reported|accordi
 const NEEDS_CONTEXT = /^(?:He|She|It|They|This|That|These|Those|But|And|However|Also|Meanwhile|His|Her|Their)\b/;
 /** A sentence that speaks to the reader ("click here for the schedule") points elsewhere; it is not news. */
 const CALL_TO_ACTION = /\b(?:click here|read more|sign up|subscribe to|follow us|visit our|download our)\b/i;
-/** How a sentence ends: a full stop, question or exclamation mark, perhaps inside quotes or brackets. */
-const ENDS_SENTENCE = /[.!?…。！？]["'”’)\]]*$/u;
 /** Fewer words than this and no closing punctuation: a label, not a sentence. */
 const LABEL_WORDS = 15;
 /** An opening quotation mark, or the two backticks tokenized text writes for one. */
@@ -192,7 +190,7 @@ export function sentencePenalty(text: string, words: number): number {
   if (CALL_TO_ACTION.test(text)) factor *= 0.2;
   // Short, with no closing punctuation: a list item, a label or a timetable line, not a statement.
   // (A long one is a sentence whose end was lost, and still says something.)
-  if (words < LABEL_WORDS && !ENDS_SENTENCE.test(text)) factor *= 0.3;
+  if (words < LABEL_WORDS && !endsAsSentence(text)) factor *= 0.3;
   return factor;
 }
 

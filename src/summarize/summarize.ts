@@ -66,9 +66,9 @@ function tiers(ranked: readonly RankedSentence[], score: (s: RankedSentence) => 
  * joined with the next best when both are short; only when none of the best fits is the best one cut.
  */
 function pickOneLine(ranked: readonly RankedSentence[]): string {
-  const [first, any] = [tiers(ranked, (s) => s.gist), ranked.filter((s) => s.gist > 0)];
   const byGist = (list: RankedSentence[]) => [...list].sort((a, b) => b.gist - a.gist || a.index - b.index);
-  for (const tier of first) {
+  const scored = byGist(ranked.filter((s) => s.gist > 0));
+  for (const tier of tiers(ranked, (s) => s.gist)) {
     const sorted = byGist(tier);
     const best = sorted.slice(0, MAX_FIT_CHECKS).find((s) => fitsWithLink(s.text));
     if (!best) {
@@ -79,9 +79,7 @@ function pickOneLine(ranked: readonly RankedSentence[]): string {
     // Two short sentences say more than one: "The bridge reopened. Traffic was light." The next
     // best that fits joins a short best when it is short too.
     if (best.words < SHORT_SENTENCE_WORDS) {
-      const second = byGist(any)
-        .slice(0, MAX_FIT_CHECKS)
-        .find((s) => s !== best && fitsWithLink(s.text));
+      const second = scored.slice(0, MAX_FIT_CHECKS).find((s) => s !== best && fitsWithLink(s.text));
       const joined =
         second &&
         second.text !== best.text &&
@@ -98,12 +96,6 @@ function pickOneLine(ranked: readonly RankedSentence[]): string {
 }
 
 /**
- * How long a bullet is, as X weighs it: the key-point post made from it must fit whole with a link,
- * and a CJK character counts twice there.
- */
-const bulletLength = weightedChars;
-
-/**
  * Up to `count` key points by maximal marginal relevance over `keyPoint`, skipping any too like one
  * already chosen, from the sentences that fit a card whole. Only when no sentence fits is the best
  * one cut, at a clause where it can be.
@@ -113,7 +105,8 @@ function pickPoints(
   count: number,
   maxChars: number,
 ): [point: string, bullet: string][] {
-  const fits = (text: string) => bulletLength(text) <= maxChars;
+  // Weighed as X weighs it (CJK counts twice): the key-point post made from it must fit whole with a link.
+  const fits = (text: string) => weightedChars(text) <= maxChars;
   for (const candidates of tiers(ranked, (s) => s.keyPoint)) {
     const whole = candidates.filter((s) => fits(s.text));
     const chosen: RankedSentence[] = [];
