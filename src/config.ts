@@ -70,6 +70,62 @@ export const configSchema = z.object({
   UTM_PARAMS: booleanFlag.default(true),
   /** Add hashtags from the article's most frequent proper nouns to headline posts, when they fit. @defaultValue false */
   POST_HASHTAGS: booleanFlag.default(false),
+  /**
+   * Post to the networks that have credentials below, on the schedule (POST_WINDOW,
+   * POST_SPACING_MINUTES). Off: posts are composed and shown, never posted. @defaultValue false
+   */
+  SOCIAL_POSTING: booleanFlag.default(false),
+  /** The kinds of post scheduled for each article, comma-separated. @defaultValue headline,keyPoint,quote,thread */
+  POST_KINDS: z
+    .string()
+    .default('headline,keyPoint,quote,thread')
+    .transform((v) => [
+      ...new Set(
+        v
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .pipe(
+      z.array(
+        z.enum(['headline', 'keyPoint', 'quote', 'thread'], {
+          message: 'must list post kinds from headline, keyPoint, quote, thread separated by commas',
+        }),
+      ),
+    ),
+  /**
+   * When posts go out, in TZ: a post due outside the window waits for its next opening. `00:00-24:00`
+   * posts at any hour. @defaultValue 07:00-22:00
+   */
+  POST_WINDOW: z
+    .string()
+    .regex(/^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'must be a window such as 07:00-22:00')
+    .default('07:00-22:00'),
+  /** Minutes between an article's posts on one network: the headline first, then the others. @defaultValue 90 */
+  POST_SPACING_MINUTES: positiveInt.default(90),
+  /** Most posts Dispatch makes per hour on each network (a thread counts once). @defaultValue 12 */
+  POST_MAX_PER_HOUR: positiveInt.default(12),
+  /** X (Twitter) account, OAuth 1.0a user context: the app's API key, ... */
+  X_API_KEY: z.preprocess(blankToUndefined, z.string().optional()),
+  /** ... its API key secret, ... */
+  X_API_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
+  /** ... the account's access token, ... */
+  X_ACCESS_TOKEN: z.preprocess(blankToUndefined, z.string().optional()),
+  /** ... and its access token secret. */
+  X_ACCESS_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
+  /** The X API's address. @defaultValue https://api.x.com */
+  X_API_URL: httpUrl.default('https://api.x.com'),
+  /** Bluesky account: its handle (news.example.com), ... */
+  BLUESKY_HANDLE: z.preprocess(blankToUndefined, z.string().optional()),
+  /** ... and an app password (Settings, App passwords), never the account's own password. */
+  BLUESKY_APP_PASSWORD: z.preprocess(blankToUndefined, z.string().optional()),
+  /** The account's PDS. @defaultValue https://bsky.social */
+  BLUESKY_SERVICE: httpUrl.default('https://bsky.social'),
+  /** Mastodon account: the instance's address (https://mastodon.social), ... */
+  MASTODON_URL: z.preprocess(blankToUndefined, httpUrl.optional()),
+  /** ... and an access token with the write:statuses and write:media scopes. */
+  MASTODON_TOKEN: z.preprocess(blankToUndefined, z.string().optional()),
   /** The publisher's postal address, shown in every newsletter's footer (CAN-SPAM, GDPR). */
   PUBLISHER_ADDRESS: z.string().min(5).default('The Example Times, 1 Example Street, Exampleton EX1 2MP'),
   /** Full article cards in an issue (the lead included); the rest are listed by title. @defaultValue 10 */
