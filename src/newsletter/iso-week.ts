@@ -6,7 +6,7 @@ export type IsoWeek = string;
 const WEEK = /^(\d{4})-W(\d{2})$/;
 const DAY_MS = 86_400_000;
 
-interface LocalDate {
+export interface LocalDate {
   year: number;
   month: number;
   day: number;
@@ -32,7 +32,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** The wall-clock fields of `instant` in `timeZone`. */
-function wallClock(instant: Date, timeZone: string): LocalDate & { hour: number; minute: number; second: number } {
+export function wallClock(instant: Date, timeZone: string): LocalDate & { hour: number; minute: number; second: number } {
   const parts = Object.fromEntries(
     formatter(timeZone)
       .formatToParts(instant)
@@ -57,7 +57,15 @@ function offsetAt(instant: Date, timeZone: string): number {
 
 /** The instant of local midnight at the start of a calendar date in `timeZone`. */
 function localMidnight(date: LocalDate, timeZone: string): Date {
-  const guess = Date.UTC(date.year, date.month - 1, date.day);
+  return localInstant(date, 0, timeZone);
+}
+
+/**
+ * The instant a wall clock in `timeZone` shows `minuteOfDay` minutes past midnight of `date`
+ * (in a DST gap, the instant just after it).
+ */
+export function localInstant(date: LocalDate, minuteOfDay: number, timeZone: string): Date {
+  const guess = Date.UTC(date.year, date.month - 1, date.day) + minuteOfDay * 60_000;
   let instant = guess - offsetAt(new Date(guess), timeZone);
   // Once more, in case the offset changed between the guess and the answer (a DST change that day).
   instant = guess - offsetAt(new Date(instant), timeZone);
