@@ -32,7 +32,10 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** The wall-clock fields of `instant` in `timeZone`. */
-export function wallClock(instant: Date, timeZone: string): LocalDate & { hour: number; minute: number; second: number } {
+export function wallClock(
+  instant: Date,
+  timeZone: string,
+): LocalDate & { hour: number; minute: number; second: number } {
   const parts = Object.fromEntries(
     formatter(timeZone)
       .formatToParts(instant)
