@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Article } from '../src/ingest/article.js';
 import type { NewsletterIssue } from '../src/newsletter/newsletter-issue.js';
+import type { NetworkPost } from '../src/social/network-post.js';
 import type { Post } from '../src/social/post.js';
 import type { Summary } from '../src/summarize/summarize.js';
 
@@ -8,6 +9,8 @@ import type { Summary } from '../src/summarize/summarize.js';
 export interface StoredSocial {
   summary: Summary;
   posts: Post[];
+  /** The posts for every network (X's among them); missing on socials composed before Dispatch wrote them. */
+  networks?: NetworkPost[];
   composedAt: string;
 }
 

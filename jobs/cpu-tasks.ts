@@ -4,6 +4,7 @@ import type { Article } from '../src/ingest/article.js';
 import type { BuildIssueOptions } from '../src/newsletter/build-issue.js';
 import type { RenderedIssue, RenderOptions } from '../src/newsletter/render-issue.js';
 import type { Templates } from '../src/newsletter/templates.js';
+import type { NetworkPost } from '../src/social/network-post.js';
 import type { Post } from '../src/social/post.js';
 import type { Summary } from '../src/summarize/summarize.js';
 
@@ -27,15 +28,35 @@ export const CPU_TASKS = {
       parseFeed(decodeInput(bytes, { charset, source: url, maxBytes }), url);
   },
 
-  /** social: an article's summary and posts. */
+  /**
+   * social: an article's summary, its X posts (`posts`, as `dispatch tweets` composes them) and its
+   * posts for every network (`networks`, X's among them), Mastodon's for `mastodonLimit` (500 unless given).
+   */
   composeSocial: async () => {
-    const [{ summarize }, { composePosts }] = await Promise.all([
+    const [{ summarize }, { composeAllNetworks }] = await Promise.all([
       import('../src/summarize/summarize.js'),
-      import('../src/social/compose-posts.js'),
+      import('../src/social/compose-network-posts.js'),
     ]);
-    return (article: Article, config: Config): { summary: Summary; posts: Post[] } => {
+    return (
+      article: Article,
+      config: Config,
+      options: { mastodonLimit?: number } = {},
+    ): { summary: Summary; posts: Post[]; networks: NetworkPost[] } => {
       const summary = summarize(article);
-      return { summary, posts: composePosts(article, summary, config) };
+      const networks = composeAllNetworks(article, summary, config, { mastodonLimit: options.mastodonLimit });
+      // X's network posts are composePosts' own, field for field: composed once, kept in both shapes.
+      const posts = networks
+        .filter((p) => p.network === 'x')
+        .map(
+          ({ kind, text, length, valid, part }): Post => ({
+            kind,
+            text,
+            weightedLength: length,
+            valid,
+            ...(part ? { part } : {}),
+          }),
+        );
+      return { summary, posts, networks };
     };
   },
 

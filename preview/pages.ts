@@ -10,7 +10,7 @@ import type { Article } from '../src/ingest/article.js';
 import type { Check } from '../src/newsletter/check-message.js';
 import { type CurationEdit, NOTE_MAX_CHARS } from '../src/newsletter/curation.js';
 import type { OutgoingMessage } from '../src/newsletter/to-message.js';
-import type { Post } from '../src/social/post.js';
+import { NETWORKS, type NetworkPost } from '../src/social/network-post.js';
 import { html, type Raw, raw } from './html.js';
 
 const STYLE = `
@@ -28,7 +28,7 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e
 .flash{background:#e8f1fd;padding:8px 12px;border-radius:4px}
 .notice{background:#fff4d6;border:1px solid #c98a00;padding:8px 12px;border-radius:4px}.notice form{display:inline;margin-left:8px}
 .health{background:#fff;padding:10px 16px;border-radius:6px;display:inline-block}.health.bad{border:1px solid #b3261e;color:inherit}.health p{margin:4px 0}
-.post{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0;background:#fff}
+.post{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0;background:#fff}.post-text{white-space:pre-wrap;word-break:break-word}
 #loop{background:#fff;padding:10px 16px;border-radius:6px;margin:10px 0}#loop p{margin:4px 0}
 .state{display:inline-block;padding:1px 8px;border-radius:10px;background:#e2e2dc;font-weight:600}
 .state-held,.state-failed,.state-paused{background:#fde8e7;color:#b3261e}.state-sent,.state-sending,.state-approved{background:#e3f4e8;color:#0a7a2f}
@@ -162,10 +162,36 @@ ${articles.map((a) => html`<tr><td>${a.publishedAt.slice(0, 10)}</td><td><a href
   );
 }
 
-function postList(posts: Post[]): Raw {
-  return html`${posts.map(
-    (p) => html`<div class="post"><small>${p.kind}${p.part ? ` ${p.part.index}/${p.part.total}` : ''} ·
-<span class="${p.valid ? 'ok' : 'bad'}">${p.weightedLength}/280 ${p.valid ? '✓ valid' : '✗ too long'}</span></small><div>${p.text}</div></div>`,
+/**
+ * What the Posts tab shows of a stored social: its posts for every network, or, for one composed
+ * before Dispatch wrote them (no `networks`), its X posts alone until the social job runs again.
+ */
+export function socialPosts(social: StoredSocial | null | undefined): NetworkPost[] {
+  if (!social) return [];
+  if (social.networks) return social.networks;
+  return social.posts.map(({ kind, text, weightedLength, valid, part }) => ({
+    network: 'x' as const,
+    kind,
+    text,
+    length: weightedLength,
+    limit: 280,
+    valid,
+    ...(part ? { part } : {}),
+  }));
+}
+
+function postList(posts: NetworkPost[]): Raw {
+  const networks = NETWORKS.filter((n) => posts.some((p) => p.network === n));
+  return html`${networks.map(
+    (network) =>
+      html`<section class="network" data-network="${network}"><h4>${network}</h4>${posts
+        .filter((p) => p.network === network)
+        .map(
+          (p) => html`<div class="post"><small>${p.kind}${p.part ? ` ${p.part.index}/${p.part.total}` : ''} ·
+<span class="${p.valid ? 'ok' : 'bad'}">${p.length}/${p.limit} ${p.valid ? '✓ valid' : '✗ invalid'}</span></small><div class="post-text">${p.text}</div>${
+            p.card ? html`<small>card: ${p.card.title} · ${p.card.uri}</small>` : ''
+          }</div>`,
+        )}</section>`,
   )}`;
 }
 
@@ -381,7 +407,8 @@ export interface IssueView {
   /** The week's list send, when one was started. */
   send: SendRecord | null;
   checks: Check[];
-  posts: { title: string; posts: Post[] }[];
+  /** Per story of the issue, its posts on every network (see {@link socialPosts}). */
+  posts: { title: string; posts: NetworkPost[] }[];
   flash?: string;
   /** The token the send-test form carries (the server refuses a POST without it). */
   formToken: string;
@@ -503,7 +530,7 @@ export function articlePage(article: Article, social: StoredSocial | null): stri
 ${
   social
     ? html`<h2>Summary</h2><p><strong>${social.summary.oneLine}</strong></p><ul>${social.summary.bullets.map((b) => html`<li>${b}</li>`)}</ul>
-<h2>Posts</h2>${postList(social.posts)}`
+<h2>Posts</h2>${postList(socialPosts(social))}`
     : html`<p>Not summarized yet (the social job has not run).</p>`
 }
 <h2>Quotes</h2><ul>${article.quotes.map((q) => html`<li>“${q.text}” — ${q.speaker ?? 'unattributed'}</li>`)}</ul>

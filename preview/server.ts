@@ -31,6 +31,7 @@ import {
   PREVIEW_SCRIPT,
   readCurationEdit,
   SCRIPT_PATH,
+  socialPosts,
   unbuiltIssuePage,
 } from './pages.js';
 import { queuesPage } from './queues-page.js';
@@ -381,7 +382,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
             unsubscribeUrl: recipient.unsubscribeUrl,
             warnings: stored.warnings,
           }),
-          posts: cards.map((c, i) => ({ title: c.title, posts: socials[i]?.posts ?? [] })),
+          posts: cards.map((c, i) => ({ title: c.title, posts: socialPosts(socials[i]) })),
           flash,
           formToken: tokens.tokenFor(`/issues/${id}/send-test`),
           rebuildToken: tokens.tokenFor(`/issues/${id}/rebuild`),

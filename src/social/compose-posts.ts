@@ -16,6 +16,11 @@ export type PostConfig = Pick<
 export interface ComposeOptions {
   /** The headline the newsletter invitation promises. @defaultValue the article's title */
   leadHeadline?: string;
+  /**
+   * This week's issue on the public archive: when given, the invitation links it ("Read it: ...")
+   * beside the signup page, both UTM-tagged. @defaultValue the invitation links the signup page only
+   */
+  issueUrl?: string;
 }
 
 /**
@@ -40,7 +45,7 @@ function fitPost(body: string, wrap: (body: string) => string): string | null {
 }
 
 /** “This is not a game,” Kerry said. (a final full stop becomes the comma inside the quotation). */
-function quoteText(quote: Quote, text: string): string {
+export function quoteText(quote: Quote, text: string): string {
   if (!quote.speaker) return `“${text}”`;
   const inner = /[.]$/.test(text) ? `${text.slice(0, -1)},` : /[?!…,]$/.test(text) ? text : `${text},`;
   return `“${inner}” ${quote.speaker} said.`;
@@ -84,16 +89,7 @@ export function composePosts(
   const link = utm(article.url) ?? utm(config.SITE_URL);
   const posts: Post[] = [];
 
-  // Hashtags go on the title's own words where they can ("revive #Syria peace talks"), else after it.
-  let title = article.title;
-  const extraTags: string[] = [];
-  if (config.POST_HASHTAGS) {
-    for (const tag of pickHashtags(article)) {
-      const word = new RegExp(`(?<![\\p{L}\\p{N}#])${tag.slice(1)}(?![\\p{L}\\p{N}])`, 'u');
-      if (word.test(title)) title = title.replace(word, tag);
-      else extraTags.push(tag);
-    }
-  }
+  const { title, extraTags } = taggedTitle(article, config);
   let headline = fitPost(title, (t) => join(t, link)) ?? link;
   for (const tag of extraTags) {
     if (headline && fitsTweet(`${headline} ${tag}`)) headline = `${headline} ${tag}`;
@@ -111,15 +107,68 @@ export function composePosts(
     if (text) posts.push(post('quote', text));
   }
 
-  const parts = [summary.oneLine, ...summary.points].filter(
-    (part, i, all) => part && !all.slice(0, i).some((earlier) => earlier.includes(part.replace(/…$/, ''))),
-  );
+  const parts = threadParts(summary);
   if (parts.length) posts.push(...threadPosts(parts, link));
 
-  const signup = utm(config.NEWSLETTER_SIGNUP_URL);
-  const lead = options.leadHeadline ?? article.title;
-  const promise = `Get the week's top stories from ${config.SITE_NAME} in your inbox. Join our weekly newsletter: ${signup}`;
-  const invitation = fitPost(lead, (h) => `Like “${h}”? ${promise}`) ?? fitPost(promise, (p) => p);
+  const invitation = invitationText(fitPost, config, {
+    lead: options.leadHeadline ?? article.title,
+    signup: utm(config.NEWSLETTER_SIGNUP_URL),
+    issue: options.issueUrl ? utm(options.issueUrl) : null,
+  });
   if (invitation) posts.push(post('newsletterCta', invitation));
   return posts;
+}
+
+/**
+ * The title with hashtags on its own words where they can go ("revive #Syria peace talks"), and
+ * the tags that found no word of it (they go after it). No tags unless POST_HASHTAGS.
+ */
+export function taggedTitle(article: Article, config: PostConfig): { title: string; extraTags: string[] } {
+  let title = article.title;
+  const extraTags: string[] = [];
+  if (config.POST_HASHTAGS) {
+    for (const tag of pickHashtags(article)) {
+      const word = new RegExp(`(?<![\\p{L}\\p{N}#])${tag.slice(1)}(?![\\p{L}\\p{N}])`, 'u');
+      if (word.test(title)) title = title.replace(word, tag);
+      else extraTags.push(tag);
+    }
+  }
+  return { title, extraTags };
+}
+
+/** What a thread tells: the one line, then each key point that it does not already say. */
+export function threadParts(summary: Summary): string[] {
+  return [summary.oneLine, ...summary.points].filter(
+    (part, i, all) => part && !all.slice(0, i).some((earlier) => earlier.includes(part.replace(/…$/, ''))),
+  );
+}
+
+/** Cuts `body` so that `wrap(body)` fits a post, or gives null: a network's fitting, for {@link invitationText}. */
+export type FitPost = (body: string, wrap: (body: string) => string) => string | null;
+
+/**
+ * The newsletter invitation, the longest that fits: with this week's issue (when `issue` is given)
+ * "This week's newsletter: “<lead>” and more. Read it: <issue> Get the next one in your inbox:
+ * <signup>", else "Like “<lead>”? Get the week's top stories ...: <signup>". With the issue, the
+ * headline goes whole or not at all (a one-word cut of it says nothing), then the words around the
+ * links give way, then the issue's link.
+ */
+export function invitationText(
+  fitPost: FitPost,
+  config: Pick<PostConfig, 'SITE_NAME'>,
+  links: { lead: string; signup: string | null; issue: string | null },
+): string | null {
+  const { lead, signup, issue } = links;
+  const promise = `Get the week's top stories from ${config.SITE_NAME} in your inbox. Join our weekly newsletter: ${signup}`;
+  const plain = () => fitPost(lead, (h) => `Like “${h}”? ${promise}`) ?? fitPost(promise, (p) => p);
+  if (!issue) return plain();
+  // The shorter forms go whole or not at all: a cut one could lose a link.
+  const whole = (text: string) => (fitPost(text, (t) => t) === text ? text : null);
+  const next = `Get the next one in your inbox: ${signup}`;
+  return (
+    whole(`This week's newsletter: “${lead}” and more. Read it: ${issue} ${next}`) ??
+    whole(`This week's ${config.SITE_NAME} newsletter: ${issue} ${next}`) ??
+    whole(`This week's newsletter: ${issue} Join: ${signup}`) ??
+    plain()
+  );
 }

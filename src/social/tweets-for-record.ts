@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { DispatchError } from '../errors.js';
+import type { Article } from '../ingest/article.js';
 import { parseArticle } from '../ingest/parse-article.js';
 import { type Summary, summarize } from '../summarize/summarize.js';
 import { zodProblems } from '../zod-problems.js';
@@ -32,8 +33,15 @@ export interface TweetsRecord {
   posts: Post[];
 }
 
-/** Parses, summarizes and composes the posts for one JSON line. Throws {@link DispatchError} for a bad line. */
-export function tweetsForRecord(line: string, config: Config, receivedAt: Date): TweetsRecord {
+/**
+ * The article of one JSON line (`dispatch tweets --jsonl`, `dispatch posts --jsonl`), with the
+ * record's id. Throws {@link DispatchError} (E_INPUT_FORMAT, or the article's own code) for a bad line.
+ */
+export function articleForRecord(
+  line: string,
+  config: Config,
+  receivedAt: Date,
+): { id: string | number; article: Article } {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -56,6 +64,12 @@ export function tweetsForRecord(line: string, config: Config, receivedAt: Date):
             format: 'json',
             titleFromBody: true,
           });
+  return { id: record.id, article };
+}
+
+/** Parses, summarizes and composes the posts for one JSON line. Throws {@link DispatchError} for a bad line. */
+export function tweetsForRecord(line: string, config: Config, receivedAt: Date): TweetsRecord {
+  const { id, article } = articleForRecord(line, config, receivedAt);
   const summary = summarize(article);
-  return { id: record.id, summary, posts: composePosts(article, summary, config) };
+  return { id, summary, posts: composePosts(article, summary, config) };
 }
