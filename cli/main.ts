@@ -65,6 +65,37 @@ program
     await tweetsCommand(input, options);
   });
 
+const posts = program
+  .command('posts')
+  .description(
+    "summarize an article and print its posts for every network (or one), each with its length out of that network's limit",
+  )
+  .argument('[input]', 'a file, an http(s) URL, or - for standard input')
+  .addOption(
+    new Option('--network <network>', 'one network, or all')
+      .choices(['x', 'bluesky', 'mastodon', 'threads', 'linkedin', 'all'])
+      .default('all'),
+  )
+  .addOption(new Option('--format <format>', 'skip format detection').choices(['text', 'html', 'json']))
+  .option('--url <url>', "the article's link, for an input that does not carry one")
+  .option('--json', 'print {id, summary, posts} as JSON')
+  .option('--jsonl <in>', 'read JSON lines of {id, title?, body | article | text | html} instead')
+  .option('--out <file>', 'with --jsonl: where to write the lines of {id, summary, posts}')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch posts examples/river-cleanup.html',
+      'dispatch posts examples/harbour-ferry-returns.txt --network bluesky --url https://news.example.com/ferry --json',
+      'dispatch posts --jsonl articles.jsonl --out posts.jsonl --network mastodon',
+      'dispatch posts schedule --week 2026-W49',
+    ),
+  )
+  .action(async (input: string | undefined, options: import('./commands/posts.js').PostsOptions) => {
+    const { postsCommand } = await import('./commands/posts.js');
+    await postsCommand(input, options);
+  });
+// POSTS_SUBCOMMANDS
+
 program
   .command('newsletter')
   .description("build and render one week's newsletter issue from article files")
