@@ -1,7 +1,7 @@
 import type { Config } from '../../src/config.js';
 import { parseRetryAfter } from '../../src/net/retry-after.js';
 import type { NetworkPost } from '../../src/social/network-post.js';
-import { type ApiLimits, boundedFetch, oneLine } from './bluesky.js';
+import { type ApiLimits, boundedFetch, oneLine } from './api-fetch.js';
 import { PostError } from './post-error.js';
 import type { PublishedPost, Publisher, PublishOptions } from './publisher.js';
 
