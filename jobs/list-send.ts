@@ -6,6 +6,7 @@ import { defaultSecretProblem } from '../src/links/default-secret-problem.js';
 import type { Context } from './context.js';
 import type { CpuRunner } from './cpu-tasks.js';
 import { ensureIssue } from './issue-operations.js';
+import { planNewsletterInvitation } from './plan-posts.js';
 import type { BatchPayload } from './queues.js';
 
 /** Recipients per batch job. */
@@ -187,6 +188,7 @@ export async function startListSend(
       // From now on the stored issue is what goes out: a rebuild must not change it mid-send.
       await ctx.store.markIssueSent(week, now);
       const requeued = await queueUnfinishedBatches(ctx, ledger, week);
+      await planNewsletterInvitation(ctx, week, now);
       return { week, outcome: 'started', record: await recordOf(ledger, week), requeued };
     }
     // Another run started it meanwhile: finishing it is the same work, and adds nothing twice.
@@ -198,7 +200,11 @@ export async function startListSend(
   await ensureIssue(ctx, week, true, templatesDir, { cpu });
   await ctx.store.markIssueSent(week, new Date(existing.createdAt));
   const resumed = await resume(ctx, ledger, week, keepPaused);
-  if (resumed) return resumed;
+  if (resumed) {
+    // A start cut off before it planned the week's invitation plans it now (once: its id is the week's).
+    await planNewsletterInvitation(ctx, week, now);
+    return resumed;
+  }
   // Not resumed: it finished meanwhile, or (keepPaused) was paused meanwhile.
   const record = await recordOf(ledger, week);
   return record.status === 'paused'

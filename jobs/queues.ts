@@ -2,11 +2,31 @@ import { type DefaultJobOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../src/config.js';
+import type { PublishableNetwork } from '../src/social/network-post.js';
 import { normalizeAddress } from '../src/subscribers/normalize-address.js';
 
-/** The queues, one per kind of job. */
-export const QUEUE_NAMES = ['ingest', 'social', 'newsletter', 'feeds', 'send'] as const;
+/**
+ * The queues, one per kind of job; posting has one per network, so that a network's pause or
+ * rate limit holds only its own posts.
+ */
+export const QUEUE_NAMES = [
+  'ingest',
+  'social',
+  'newsletter',
+  'feeds',
+  'send',
+  'post-x',
+  'post-bluesky',
+  'post-mastodon',
+] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** The queue of one network's posts. */
+export type PostQueueName = `post-${PublishableNetwork}`;
+
+export function postQueueName(network: PublishableNetwork): PostQueueName {
+  return `post-${network}`;
+}
 
 /**
  * The job id of an article's ingest and social jobs: "article-" and its id. (BullMQ refuses ids
@@ -48,6 +68,10 @@ export type NewsletterPayload = z.infer<typeof newsletterPayload>;
 /** feeds: poll one RSS or Atom feed and enqueue its new items. */
 export const feedPayload = z.object({ url: z.url({ protocol: /^https?$/ }) });
 export type FeedPayload = z.infer<typeof feedPayload>;
+
+/** post-x, post-bluesky, post-mastodon (job name "post"): one planned post (io/post-plan.ts), its job id the plan's id. */
+export const postPayload = z.object({ planId: z.string().min(1) });
+export type PostPayload = z.infer<typeof postPayload>;
 
 /** send: one message of a stored issue to one address. */
 export const sendPayload = z.object({

@@ -1,17 +1,21 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DelayedError, type Job, type Processor, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, type Processor, RateLimitError, WaitingError, Worker } from 'bullmq';
 import { createIssueEdits } from '../io/issue-edits.js';
 import { createIssueFlow } from '../io/issue-flow.js';
 import type { Logger } from '../io/logger.js';
 import { createMailer, type Mailer } from '../io/mailer.js';
+import { mastodonCharacterLimit } from '../io/mastodon-instance.js';
+import { createPostPlanStore } from '../io/post-plan.js';
+import type { Publisher } from '../io/publishers/publisher.js';
 import { connectRedis, createRedisHealth, endParked, isParked } from '../io/redis-connection.js';
 import { createSendLedger } from '../io/send-ledger.js';
 import { createStore } from '../io/store.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
 import type { Config } from '../src/config.js';
 import { DispatchError } from '../src/errors.js';
+import { PUBLISHABLE_NETWORKS, type PublishableNetwork } from '../src/social/network-post.js';
 import type { Context } from './context.js';
 import { CpuPoolClosedError, type CpuPoolStats, createCpuPool } from './cpu-pool.js';
 import type { CpuRunner } from './cpu-tasks.js';
@@ -21,10 +25,12 @@ import { ingestJob } from './ingest.job.js';
 import { toJobError } from './job-error.js';
 import { listSendJob } from './list-send.job.js';
 import { newsletterJob } from './newsletter.job.js';
+import { postJob } from './post.job.js';
 import {
   closeQueues,
   createQueues,
   EXPIRE_PENDING_EVERY_MS,
+  postQueueName,
   QUEUE_NAMES,
   type QueueName,
   queuePrefix,
@@ -62,7 +68,15 @@ export interface WorkerOptions {
   cpuThreads?: number;
   /** Modules whose `cpuTasks` add to or replace the CPU tasks in every thread (tests). */
   cpuTaskModules?: readonly URL[];
+  /**
+   * Who posts to each network. @defaultValue `createPublishers(config)`, made on the first post job
+   * (the networks whose credentials are all set)
+   */
+  publishers?: Partial<Record<PublishableNetwork, Publisher>>;
 }
+
+/** A post queue's worker takes at most POST_MAX_PER_HOUR jobs per this long (a thread is one job). */
+const POST_LIMIT_WINDOW_MS = 3_600_000;
 
 export interface WorkerCloseOptions {
   /**
@@ -202,6 +216,30 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   const ledger = createSendLedger(data, config.REDIS_PREFIX);
   const subscribers = createSubscriberStore(data, config.REDIS_PREFIX);
+  const plans = createPostPlanStore(data, config.REDIS_PREFIX);
+  // Made on the first post job, not at start: a worker of other queues needs no credentials.
+  // (Their module, three API clients, loads then too: about a second.)
+  let publishers = options.publishers;
+  const publisherOf = async (network: PublishableNetwork) => {
+    if (!publishers && config.SOCIAL_POSTING) {
+      const { createPublishers } = await import('../io/publishers/index.js');
+      publishers ??= createPublishers(config, { onWarning: (message) => logger.warn({ network }, message) });
+    }
+    return publishers?.[network];
+  };
+  // The Mastodon instance's character limit, read once (again after a failure: 500 meanwhile).
+  let mastodonLimit: Promise<number | undefined> | undefined;
+  const instanceLimit = () => {
+    if (!config.MASTODON_URL) return Promise.resolve(undefined);
+    mastodonLimit ??= mastodonCharacterLimit(config.MASTODON_URL, { timeoutMs: config.FETCH_TIMEOUT_MS }).catch(
+      (error: Error) => {
+        mastodonLimit = undefined;
+        logger.warn({ err: error.message }, 'Mastodon instance limit unknown; composing for 500 characters');
+        return undefined;
+      },
+    );
+    return mastodonLimit;
+  };
   // What the weekly loop's operations work on, as a command's context does: this worker's own
   // connection, store and queues (closed with the worker, not by the loop).
   const loopCtx: Context = { config, redisUrl: options.redisUrl, redis: data, store, queues, close: async () => {} };
@@ -224,7 +262,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       'expire-pending': expirePendingJob({ subscribers, now }),
     }),
     ingest: marksFeedItems(store, ingestJob({ store, queues, config, cpu })),
-    social: socialJob({ store, config, now, cpu }),
+    social: socialJob({
+      store,
+      config,
+      now,
+      cpu,
+      mastodonLimit: instanceLimit,
+      planning: { config, plans, queues },
+    }),
     // MJML (some 60 MB) loads only in a CPU thread, on the first render.
     newsletter: newsletterJob({
       store,
@@ -236,6 +281,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       loop: { ctx: loopCtx, log: logger },
     }),
     feeds: feedsJob({ store, queues, config, now, cpu }),
+    ...(Object.fromEntries(
+      PUBLISHABLE_NETWORKS.map((network) => [
+        postQueueName(network),
+        postJob({
+          network,
+          plans,
+          queue: queues[postQueueName(network)],
+          publisher: () => publisherOf(network),
+          now,
+        }),
+      ]),
+    ) as Record<`post-${PublishableNetwork}`, Processor>),
   };
 
   // The jobs this process has taken and whose outcome Redis does not have yet: from the start of
@@ -251,7 +308,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         try {
           return await processor(job, token);
         } catch (error) {
-          if (error instanceof DelayedError) {
+          // Back to the queue (delayed, waiting or rate-limited) without spending an attempt.
+          if (error instanceof DelayedError || error instanceof WaitingError || error instanceof RateLimitError) {
             inFlight.delete(key);
             throw error;
           }
@@ -279,6 +337,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         // A job whose worker died is run again, up to as many times as a job is tried at all
         // (BullMQ's default of once would fail a batch whose worker dies twice).
         maxStalledCount: config.JOB_ATTEMPTS,
+        // Each network's own rate limit, across every worker of its queue.
+        ...(name.startsWith('post-')
+          ? { limiter: { max: config.POST_MAX_PER_HOUR, duration: POST_LIMIT_WINDOW_MS } }
+          : {}),
       },
     );
     // Its blocking connection is BullMQ's copy of `connection`: followed too, once it exists.
