@@ -94,7 +94,64 @@ const posts = program
     const { postsCommand } = await import('./commands/posts.js');
     await postsCommand(input, options);
   });
-// POSTS_SUBCOMMANDS
+posts
+  .command('schedule')
+  .description("the week's planned posts by time (local in TZ), their state, and each network's posting")
+  .option('--week <week>', 'the ISO week, e.g. 2026-W49 (default: this week in TZ)')
+  .option(
+    '--dry-run',
+    "what would be planned for the week's stored articles with no plan yet; nothing is stored or queued",
+  )
+  .addHelpText(
+    'after',
+    example(
+      'dispatch posts schedule',
+      'dispatch posts schedule --week 2026-W49 --json',
+      'dispatch posts schedule --dry-run',
+    ),
+  )
+  .action(async (_options: object, cmd: Command) => {
+    const { postsScheduleCommand } = await import('./commands/posts-schedule.js');
+    await postsScheduleCommand(cmd.optsWithGlobals());
+  });
+
+posts
+  .command('cancel')
+  .description('cancel a planned post that has not been posted (its id is on `dispatch posts schedule`)')
+  .argument('<id>', 'the planned post, e.g. post-x-6903094c8d60ce67-keyPoint-1')
+  .addHelpText('after', example('dispatch posts cancel post-x-6903094c8d60ce67-keyPoint-1'))
+  .action(async (id: string) => {
+    const { postsCancelCommand } = await import('./commands/posts-schedule.js');
+    await postsCancelCommand(id);
+  });
+
+posts
+  .command('resume')
+  .description('let a network paused after refusing the credentials post again (fix them first)')
+  .argument('<network>', 'x, bluesky or mastodon')
+  .addHelpText('after', example('dispatch posts resume x'))
+  .action(async (network: string) => {
+    const { postsResumeCommand } = await import('./commands/posts-schedule.js');
+    await postsResumeCommand(network);
+  });
+
+posts
+  .command('export')
+  .description("the week's posts as a CSV for the bulk upload of Buffer or Hootsuite (--network, --out of posts apply)")
+  .addOption(new Option('--format <format>', 'the file format').choices(['csv']).default('csv'))
+  .addOption(new Option('--tool <tool>', 'whose bulk upload').choices(['buffer', 'hootsuite']).default('buffer'))
+  .option('--week <week>', 'the ISO week (default: this week in TZ)')
+  .addHelpText(
+    'after',
+    example(
+      'dispatch posts export --format csv --tool buffer --network linkedin --out linkedin.csv',
+      'dispatch posts export --tool hootsuite --week 2026-W49 --network x',
+    ),
+  )
+  .action(async (_options: object, cmd: Command) => {
+    const { postsExportCommand } = await import('./commands/posts-schedule.js');
+    await postsExportCommand(cmd.optsWithGlobals());
+  });
 
 program
   .command('newsletter')
@@ -118,7 +175,7 @@ program
 
 program
   .command('worker')
-  .description('work the queues (ingest, social, newsletter, feeds) and run the schedules, until Ctrl-C')
+  .description('work the queues (ingest, social, newsletter, feeds, send, post-*) and run the schedules, until Ctrl-C')
   .option('--concurrency <n>', 'jobs at once per queue (default: WORKER_CONCURRENCY)')
   .option('--queues <names>', 'comma-separated queues to work (default: all)')
   .addHelpText(

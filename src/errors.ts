@@ -47,10 +47,10 @@ export const ERROR_CODES = {
   E_ISSUE_HELD: "the week's issue is held: `dispatch issue release <week>` lets it go out",
   E_OUTPUT_WRITE: 'an output file (`--out`) cannot be written',
   E_IMPORT_REJECTED: 'a subscriber import rejected every row',
-  E_POST_AUTH:
-    "a network refused Dispatch's credentials: posting to it pauses until `dispatch posts resume <network>`",
+  E_POST_AUTH: "a network refused Dispatch's credentials: posting to it pauses until `dispatch posts resume <network>`",
   E_POST_RATE_LIMITED: 'a network asked Dispatch to slow down: the post waits as long as it asked, then goes',
   E_POST_REFUSED: 'a network refused a post for good (too long, a duplicate, against its rules): its message says why',
+  E_POST_POSTED: 'a planned post cannot be cancelled: it is already on the network (delete it there)',
   E_POST_UNREACHABLE: "a network's API could not be reached or failed (5xx): the post is retried",
   E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',
   E_REDIS_START: 'the managed redis-server did not start',

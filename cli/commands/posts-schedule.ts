@@ -160,13 +160,10 @@ export async function postsCancelCommand(id: string): Promise<void> {
     const { record } = result;
     if (result.outcome === 'posted') {
       const url = record.published[0]?.url;
-      process.stderr.write(
-        `${terminalSafe(
-          `${id}: already posted${url ? ` (${oneLine(url, 300)})` : ''}; not cancelled: delete it on ${record.network} itself`,
-        )}\n`,
+      throw new DispatchError(
+        'E_POST_POSTED',
+        `${id} is already posted${url ? ` (${oneLine(url, 300)})` : ''}: delete it on ${record.network} itself`,
       );
-      process.exitCode = 1;
-      return;
     }
     process.stdout.write(
       `${terminalSafe(

@@ -50,10 +50,10 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
     const lines = [
       `Redis ${terminalSafe(report.redis)}`,
       '',
-      `${'queue'.padEnd(12)}${JOB_STATES.map((s) => s.padStart(12)).join('')}`,
+      `${'queue'.padEnd(15)}${JOB_STATES.map((s) => s.padStart(12)).join('')}`,
     ];
     for (const [name, counts] of Object.entries(report.queues)) {
-      lines.push(`${name.padEnd(12)}${JOB_STATES.map((s) => String(counts[s] ?? 0).padStart(12)).join('')}`);
+      lines.push(`${name.padEnd(15)}${JOB_STATES.map((s) => String(counts[s] ?? 0).padStart(12)).join('')}`);
     }
     lines.push('', 'Scheduled:');
     if (report.schedulers.length === 0) lines.push('  none (a worker upserts the schedules when it starts)');
