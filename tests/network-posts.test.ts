@@ -355,3 +355,47 @@ describe('the preview’s Posts tab', () => {
     expect(old).toMatch(/\d+\/280 ✓ valid/);
   });
 });
+
+describe('edges found in review', () => {
+  const summaryOf = (over: Partial<ReturnType<typeof summarize>>) => ({ ...summarize(article(SHORT)), ...over });
+  const SHORT = {
+    title: 'Council vote',
+    body: 'The council met on Monday.\nThe vote passed narrowly.',
+    url: 'https://news.example.com/a/1',
+  };
+
+  it('a thread part that fits no post is left out before the numbering: "i/n" always counts what is posted', () => {
+    const url = `https://docs.example.org/${'segment/'.repeat(40)}`;
+    const summary = summaryOf({
+      oneLine: 'The council met on Monday.',
+      points: [`${url} is where the minutes are.`, `${'x'.repeat(600)}`, 'The vote passed narrowly.'],
+    });
+    for (const network of ['x', 'bluesky', 'mastodon', 'threads'] as const) {
+      const thread = composeNetworkPosts(network, article(SHORT), summary, config).filter((p) => p.kind === 'thread');
+      expect(thread.length, network).toBeGreaterThan(0);
+      for (const [i, post] of thread.entries()) {
+        expect(post.part, network).toEqual({ index: i + 1, total: thread.length });
+        expect(post.text.startsWith(`${i + 1}/${thread.length} `), `${network}: ${post.text}`).toBe(true);
+      }
+    }
+  });
+
+  it("a Bluesky card's title is cut at a word like its description, however long the article's title", () => {
+    const long = article({ ...SHORT, title: `Big ${'word '.repeat(60_000)}` });
+    for (const post of composeNetworkPosts('bluesky', long, summarize(long), config)) {
+      if (!post.card) continue;
+      expect(post.card.title.length).toBeLessThanOrEqual(300);
+      expect(post.card.description.length).toBeLessThanOrEqual(300);
+      expect(post.card.title).toMatch(/^Big word( word)*…?$/);
+    }
+  });
+
+  it('a tiny Mastodon limit gives fewer posts, never an invalid one', () => {
+    for (const limit of [10, 20, 40]) {
+      const posts = composeNetworkPosts('mastodon', article(SHORT), summarize(article(SHORT)), config, {
+        mastodonLimit: limit,
+      });
+      for (const post of posts) expect(post.valid, `${limit}: ${post.kind} ${post.text}`).toBe(true);
+    }
+  });
+});

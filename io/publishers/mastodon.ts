@@ -135,7 +135,12 @@ export function createMastodonPublisher(
     return account;
   }
 
-  const published = (status: Status): PublishedPost => ({ remoteId: status.id, url: status.url ?? status.uri });
+  const published = (status: Status | null): PublishedPost => {
+    if (!status || typeof status.id !== 'string' || !status.id) {
+      throw new PostError('mastodon', 'E_POST_UNREACHABLE', 'the instance answered without a status id');
+    }
+    return { remoteId: status.id, url: status.url ?? status.uri };
+  };
 
   /** A status of the account made since `since` with this text, replying to the same post. */
   async function findCopy(post: NetworkPost, publish: PublishOptions): Promise<Status | undefined> {

@@ -202,8 +202,16 @@ export function createXPublisher(
       const body: { text: string; reply?: { in_reply_to_tweet_id: string } } = { text: post.text };
       if (publish.replyTo) body.reply = { in_reply_to_tweet_id: publish.replyTo.remoteId };
       try {
-        const { data } = await client().post<{ data: { id: string } }>('tweets', body, requestOptions);
-        return published(data.id);
+        // JSON whatever X_API_URL's path: twitter-api-v2 picks JSON only for paths starting /2/.
+        const answer = await client().post<{ data?: { id?: unknown } } | null>('tweets', body, {
+          ...requestOptions,
+          forceBodyMode: 'json',
+        });
+        const id = answer?.data?.id;
+        if (typeof id !== 'string' || !id) {
+          throw new PostError('x', 'E_POST_UNREACHABLE', 'POST /2/tweets answered without a post id');
+        }
+        return published(id);
       } catch (error) {
         const sorted = sortError(error, 'POST /2/tweets', now());
         // The first attempt's post may only now show in the account's timeline.

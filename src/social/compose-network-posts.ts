@@ -30,8 +30,8 @@ const UTM_SOURCE: Record<Network, string> = {
   threads: 'threads',
   linkedin: 'linkedin',
 };
-/** A link card's description: the article's own, or its one line, cut at a word. */
-const CARD_DESCRIPTION_CHARS = 300;
+/** A link card's title and description (the article's own, or its one line) are cut at a word to this. */
+const CARD_TEXT_CHARS = 300;
 /** A card links the article whatever its length; past this it is not a link anyone shares. */
 const MAX_CARD_LINK_CHARS = 2_000;
 /** Blocks of a longer post (title, one line, link) stand on lines of their own. */
@@ -53,14 +53,20 @@ function sentencesAfter(article: Article, sentence: string, count: number): stri
   return index < 0 ? [] : article.sentences.slice(index + 1, index + 1 + count);
 }
 
+/** A card's title or description: at most CARD_TEXT_CHARS, cut at a word (or, for one long word, between characters). */
+function cardText(text: string): string {
+  const fitting = cutToFit(text, (t) => t.length <= CARD_TEXT_CHARS);
+  if (fitting) return fitting;
+  const chars = [...text];
+  return chars.length <= CARD_TEXT_CHARS ? text : `${chars.slice(0, CARD_TEXT_CHARS - 1).join('')}…`;
+}
+
 function cardFor(article: Article, summary: Summary, uri: string): LinkCard {
   const description = (article.description ?? summary.oneLine).trim();
   return {
     uri,
-    title: article.title,
-    description:
-      cutToFit(description, (d) => d.length <= CARD_DESCRIPTION_CHARS) ??
-      description.slice(0, CARD_DESCRIPTION_CHARS).trimEnd(),
+    title: cardText(article.title),
+    description: cardText(description),
     image: article.image?.url ?? null,
   };
 }
@@ -122,7 +128,7 @@ function longFormPosts(
   // Headline: the title, the one line under it, the link. On a long limit (LinkedIn's, a large
   // Mastodon instance's) it is a digest: the key points follow as bulleted lines.
   const { title, extraTags } = taggedTitle(article, config);
-  let headline = fitPost(title, (t) => blocks(t, inline)) ?? inline;
+  let headline = fitPost(title, (t) => blocks(t, inline)) ?? (inline && fits(inline) ? inline : null);
   if (headline && headline === blocks(title, inline) && summary.oneLine && !title.includes(summary.oneLine)) {
     headline = fitPost(summary.oneLine, (d) => blocks(title, d, inline)) ?? headline;
     if (rule.limit >= DIGEST_MIN_LIMIT && headline === blocks(title, summary.oneLine, inline)) {
@@ -209,8 +215,14 @@ function threadTexts(
         return fitPost(body, (b) => [number, [b, suffix].filter(Boolean).join(BLOCK)].join(' '));
       })
       .filter((t): t is string => !!t);
-  let texts = build(groups, false);
-  if (link && !(texts.at(-1) ?? '').includes(link)) texts = build([...groups, `Read more: ${link}`], true);
+  // A part that fits no post is left out before the numbering, so that "2/3" always means it.
+  const usable = groups.filter((group) => fitPost(group, (b) => `${widest} ${b}`) !== null);
+  let texts = build(usable, false);
+  // The link goes in the last post when it fits there, else whole in a post of its own.
+  const readMore = link ? `Read more: ${link}` : null;
+  if (readMore && !(texts.at(-1) ?? '').includes(link as string) && fits(`${widest} ${readMore}`)) {
+    texts = build([...usable, readMore], true);
+  }
   return texts.map((text) => ({ text, total: texts.length }));
 }
 

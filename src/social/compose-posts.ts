@@ -51,7 +51,10 @@ export function quoteText(quote: Quote, text: string): string {
   return `“${inner}” ${quote.speaker} said.`;
 }
 
-function threadPosts(parts: string[], link: string | null): Post[] {
+function threadPosts(allParts: string[], link: string | null): Post[] {
+  // A part that fits no post is left out before the numbering, so that "2/3" always means it.
+  const widest = `${allParts.length + 1}/${allParts.length + 1}`;
+  const parts = allParts.filter((body) => fitPost(body, (b) => join(widest, b)) !== null);
   const build = (total: number, linkApart: boolean): (string | null)[] => {
     const bodies = linkApart && link ? [...parts, `Read more: ${link}`] : parts;
     return bodies.map((body, i) => {

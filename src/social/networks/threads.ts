@@ -6,7 +6,7 @@ import { graphemes } from './network-rule.js';
 const LIMIT = 500;
 /** More unique links fail with THREADS_API__LINK_LIMIT_EXCEEDED. */
 export const THREADS_MAX_LINKS = 5;
-const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
+const EMOJI = /\p{Extended_Pictographic}|\p{Emoji_Presentation}|\p{Emoji_Modifier}|\p{Regional_Indicator}|\u20e3/u;
 const encoder = new TextEncoder();
 /** Each code point counts at least 1 and takes at most 2 UTF-16 units: a longer text is over the limit. */
 const MAX_CHECK_CHARS = 2 * LIMIT;
