@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -157,6 +157,14 @@ describe('dispatch posts', () => {
     await expect(run(undefined, { jsonl: join(ROOT, 'tests/fixtures/posts/articles.jsonl') })).rejects.toThrow(
       /--jsonl needs --out FILE/,
     );
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a write that fails (a full disk) is E_OUTPUT_WRITE, not a crash', async () => {
+    const failed = await run(undefined, {
+      jsonl: join(ROOT, 'tests/fixtures/posts/articles.jsonl'),
+      out: '/dev/full',
+    }).catch((error: unknown) => error);
+    expect(isDispatchError(failed, 'E_OUTPUT_WRITE'), String(failed)).toBe(true);
   });
 
   it('composes Mastodon posts for the limit MASTODON_URL’s instance gives', async () => {

@@ -123,6 +123,11 @@ async function postsJsonl(inPath: string, outPath: string | undefined, context: 
     throw new DispatchError('E_OUTPUT_WRITE', `cannot write ${outPath} (${(cause as Error).message})`, { cause });
   });
   await opened;
+  // A write that fails later (a full disk) is reported once the input is read, not left to crash.
+  let writeError: Error | undefined;
+  out.on('error', (error) => {
+    writeError ??= error;
+  });
   const bar = progressBar('posts');
   const receivedAt = new Date();
   const counts = new Map(networks.map((n) => [n, { posts: 0, invalid: 0 }]));
@@ -145,7 +150,10 @@ async function postsJsonl(inPath: string, outPath: string | undefined, context: 
         count.posts++;
         if (!post.valid) count.invalid++;
       }
-      if (!out.write(`${JSON.stringify({ id, summary, posts })}\n`)) await once(out, 'drain');
+      if (!out.write(`${JSON.stringify({ id, summary, posts })}\n`)) {
+        await once(out, 'drain').catch((error: Error) => (writeError ??= error));
+      }
+      if (writeError) break;
       written++;
     } catch (error) {
       if (!isDispatchError(error)) throw error;
@@ -153,8 +161,11 @@ async function postsJsonl(inPath: string, outPath: string | undefined, context: 
     }
   }
   out.end();
-  await once(out, 'finish');
+  if (!writeError) await once(out, 'finish').catch((error: Error) => (writeError ??= error));
   bar.done();
+  if (writeError) {
+    throw new DispatchError('E_OUTPUT_WRITE', `cannot write ${outPath} (${writeError.message})`, { cause: writeError });
+  }
   for (const message of bad) stderr(`${terminalSafe(message)}\n`);
   const perNetwork = [...counts].map(
     ([network, c]) => `${network}: ${c.posts} posts, ${c.invalid === 0 ? 'all valid' : `${c.invalid} INVALID`}\n`,

@@ -45,6 +45,8 @@ function imageType(bytes: Uint8Array): 'image/jpeg' | 'image/png' | 'image/webp'
 /** app.bsky.embed.external's `thumb`: `maxSize: 1000000`. */
 export const THUMB_MAX_BYTES = 1_000_000;
 const COLLECTION = 'app.bsky.feed.post';
+/** Mentions resolved to DIDs per post (each a `resolveHandle` call); a post has room for few. */
+const MAX_MENTION_LOOKUPS = 10;
 /** XRPC errors of a session the PDS no longer accepts (or never did). */
 const AUTH_ERRORS = new Set(['AuthenticationRequired', 'AuthMissing', 'ExpiredToken', 'InvalidToken']);
 
@@ -202,9 +204,12 @@ export function createBlueskyPublisher(
     const facets = [...(post.facets ?? blueskyFacets(post.text))];
     const rich = new RichText({ text: post.text });
     rich.detectFacetsWithoutResolution();
+    let lookups = 0;
     for (const facet of rich.facets ?? []) {
       const feature = facet.features[0] as { $type?: string; did?: string } | undefined;
       if (feature?.$type !== 'app.bsky.richtext.facet#mention' || !feature.did) continue;
+      // Article text may hold any number of @handles: a few are resolved, the rest stay text.
+      if (++lookups > MAX_MENTION_LOOKUPS) break;
       try {
         const { data } = await withSession('resolveHandle', () =>
           agent.com.atproto.identity.resolveHandle({ handle: feature.did as string }),

@@ -54,7 +54,13 @@ export function statusText(html: string): string {
 
 /** Whitespace runs as one space, so a status compares equal to its text whatever the rendering did to spacing. */
 function sameText(a: string, b: string): boolean {
-  const squeeze = (text: string) => text.normalize('NFC').replace(/\s+/g, ' ').trim();
+  // Mastodon shows a remote mention `@user@domain` as `@user` in `content`: compare both so.
+  const squeeze = (text: string) =>
+    text
+      .normalize('NFC')
+      .replace(/(?<![\p{L}\p{N}_])(@[\w]+)@[\p{L}\p{N}_.-]+/gu, '$1')
+      .replace(/\s+/g, ' ')
+      .trim();
   return squeeze(a) === squeeze(b);
 }
 
