@@ -76,7 +76,7 @@ const posts = program
       .choices(['x', 'bluesky', 'mastodon', 'threads', 'linkedin', 'all'])
       .default('all'),
   )
-  .addOption(new Option('--format <format>', 'skip format detection').choices(['text', 'html', 'json']))
+  .option('--format <format>', 'skip format detection: text, html or json (for export: csv)')
   .option('--url <url>', "the article's link, for an input that does not carry one")
   .option('--json', 'print {id, summary, posts} as JSON')
   .option('--jsonl <in>', 'read JSON lines of {id, title?, body | article | text | html} instead')
@@ -137,8 +137,9 @@ posts
 
 posts
   .command('export')
-  .description("the week's posts as a CSV for the bulk upload of Buffer or Hootsuite (--network, --out of posts apply)")
-  .addOption(new Option('--format <format>', 'the file format').choices(['csv']).default('csv'))
+  .description(
+    "the week's posts as a CSV for the bulk upload of Buffer or Hootsuite (posts' --format csv, --network and --out apply)",
+  )
   .addOption(new Option('--tool <tool>', 'whose bulk upload').choices(['buffer', 'hootsuite']).default('buffer'))
   .option('--week <week>', 'the ISO week (default: this week in TZ)')
   .addHelpText(

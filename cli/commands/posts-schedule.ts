@@ -107,7 +107,9 @@ export async function postsScheduleCommand(options: PostsScheduleOptions): Promi
     const networks = await networkPostings(deps);
     if (options.dryRun) {
       // What planning would store now for the week's articles that have no plan yet; nothing is stored.
-      const posting = await credentialedNetworks(config);
+      const credentialed = await credentialedNetworks(config);
+      // With no account set up yet, the plan each network would get: what goes out once one is.
+      const posting = credentialed.length > 0 ? credentialed : [...PUBLISHABLE_NETWORKS];
       const items = await weekArticles(ctx, week);
       const planned = await deps.plans.havePlans(items.map((i) => i.article.id));
       const now = new Date();
@@ -132,7 +134,9 @@ export async function postsScheduleCommand(options: PostsScheduleOptions): Promi
       }
       const lines = [`${week}: would plan ${posts.length} post(s) (times in ${config.TZ}); nothing stored or queued`];
       if (!config.SOCIAL_POSTING) lines.push('(SOCIAL_POSTING is off: nothing is planned until it is on)');
-      if (posting.length === 0) lines.push('(no network has credentials: nothing would be posted)');
+      if (credentialed.length === 0) {
+        lines.push('(no network has credentials: shown for each, as it would go once its account is set)');
+      }
       for (const post of posts) lines.push(...describePost(post, config.TZ));
       process.stdout.write(`${lines.join('\n')}\n`);
       return;

@@ -73,6 +73,13 @@ export async function postsCommand(input: string | undefined, options: PostsOpti
   const config = io.config ?? loadEnvironment();
   const stdout = io.stdout ?? ((text: string) => void process.stdout.write(text));
   const stderr = io.stderr ?? ((text: string) => void process.stderr.write(text));
+  // Not a commander choice: `--format` is the parent's option, and `posts export --format csv` reads it too.
+  if (options.format !== undefined && !['text', 'html', 'json'].includes(options.format)) {
+    throw new DispatchError(
+      'E_INPUT_FORMAT',
+      `--format must be text, html or json (got "${options.format.slice(0, 40)}")`,
+    );
+  }
   const networks = networksOf(options.network);
   const compose: NetworkComposeOptions = { mastodonLimit: await mastodonLimit(config, networks, stderr) };
   if (options.jsonl) return await postsJsonl(options.jsonl, options.out, { config, networks, compose, stdout, stderr });
