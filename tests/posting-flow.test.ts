@@ -122,5 +122,12 @@ describe('posting an article to X, Bluesky and Mastodon (real worker, real publi
     expect(cancel.stderr).toMatch(/^dispatch: E_POST_POSTED: [^\n]+\n$/);
     const unknown = await runCli(['posts', 'cancel', 'post-x-nothing-headline-0'], { env });
     expect(unknown.stderr).toMatch(/^dispatch: E_NOT_FOUND: /);
+    // The export, as a user types it: the week's X posts as Buffer's bulk-upload CSV.
+    const exported = await runCli(['posts', 'export', '--format', 'csv', '--network', 'x'], { env });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout.split('\r\n')[0]).toBe('"Text","Image URL","Tags","Posting Time"');
+    expect(exported.stdout).toContain('"x,headline"');
+    const xlsx = await runCli(['posts', 'export', '--format', 'xlsx'], { env });
+    expect(xlsx.stderr).toMatch(/^dispatch: E_INPUT_FORMAT: /);
   });
 });
