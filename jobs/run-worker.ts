@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DelayedError, type Job, type Processor, RateLimitError, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, type Processor, type Queue, RateLimitError, WaitingError, Worker } from 'bullmq';
 import { createIssueEdits } from '../io/issue-edits.js';
 import { createIssueFlow } from '../io/issue-flow.js';
 import type { Logger } from '../io/logger.js';
@@ -146,6 +146,25 @@ function byName(processors: Record<string, Processor>): Processor {
     if (!processor) throw new DispatchError('E_JOB_PAYLOAD', `no processor for "${job.name}" jobs`);
     return await processor(job, token);
   };
+}
+
+/**
+ * Upserts a job scheduler. Workers starting at the same moment upsert the same one, and BullMQ
+ * may then refuse the later call because the earlier one has just added the same next job
+ * ("job ID already exists"): the scheduler and its next run are there, which is all either wanted.
+ */
+async function upsertScheduler(
+  queue: Queue,
+  id: string,
+  repeat: Parameters<Queue['upsertJobScheduler']>[1],
+  template: Parameters<Queue['upsertJobScheduler']>[2],
+): Promise<void> {
+  try {
+    await queue.upsertJobScheduler(id, repeat, template);
+  } catch (error) {
+    if (!/job ID already exists/i.test((error as Error).message)) throw error;
+    if (!(await queue.getJobScheduler(id))) throw error;
+  }
 }
 
 /** The scheduler id of a feed: stable per URL, so every worker upserts the same one. */
@@ -394,7 +413,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   watchdog.unref();
 
   if (names.includes('newsletter')) {
-    await queues.newsletter.upsertJobScheduler(
+    await upsertScheduler(
+      queues.newsletter,
       'weekly-newsletter',
       { pattern: config.NEWSLETTER_CRON, tz: config.TZ },
       { name: 'newsletter', data: {} },
@@ -405,7 +425,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     // it. The slots are fixed multiples of the period (BullMQ's `offset`, a millisecond past each
     // slot, is what aligns them; without it the first job would run at once), so a starting worker
     // adds no run of its own and every worker agrees on when the next one is.
-    await queues.send.upsertJobScheduler(
+    await upsertScheduler(
+      queues.send,
       'expire-pending',
       { every: EXPIRE_PENDING_EVERY_MS, offset: 1 },
       { name: 'expire-pending', data: {} },
@@ -413,7 +434,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }
   if (names.includes('feeds')) {
     for (const url of config.FEEDS) {
-      await queues.feeds.upsertJobScheduler(
+      await upsertScheduler(
+        queues.feeds,
         feedSchedulerId(url),
         { every: config.FEED_POLL_MINUTES * 60_000 },
         { name: 'feeds', data: { url } },
