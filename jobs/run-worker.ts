@@ -180,7 +180,10 @@ export function feedSchedulerId(url: string): string {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { config, logger } = options;
   const now = options.now ?? (() => new Date());
-  const names = options.queues ?? QUEUE_NAMES;
+  // With posting off no post job is taken (any left wait, untouched, until it is on again): the
+  // post queues get no worker of their own unless asked for by name.
+  const names =
+    options.queues ?? QUEUE_NAMES.filter((name) => config.SOCIAL_POSTING || !name.startsWith('post-'));
   // Every connection's errors, and the workers' and queues' echoes of them, go to one health
   // state: one line when Redis is lost and one when it is back, however many queues and retries.
   const health = createRedisHealth(logger);

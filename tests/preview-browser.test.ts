@@ -157,7 +157,7 @@ describe('the preview server', () => {
     await page.screenshot({ path: shot, fullPage: false });
     console.log(`preview screenshot: ${shot}`);
     await page.close();
-  });
+  }, 60_000); // a browser, a worker and two rebuilds: slow on a loaded 2-core machine
 
   it('in a browser: a page of another origin that auto-submits a form to send-test is refused, nothing queued', async () => {
     // What a page on a site the editor visits could do: a form POST to the preview, sent by the
