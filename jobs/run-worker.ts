@@ -182,8 +182,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const now = options.now ?? (() => new Date());
   // With posting off no post job is taken (any left wait, untouched, until it is on again): the
   // post queues get no worker of their own unless asked for by name.
-  const names =
-    options.queues ?? QUEUE_NAMES.filter((name) => config.SOCIAL_POSTING || !name.startsWith('post-'));
+  const names = options.queues ?? QUEUE_NAMES.filter((name) => config.SOCIAL_POSTING || !name.startsWith('post-'));
   // Every connection's errors, and the workers' and queues' echoes of them, go to one health
   // state: one line when Redis is lost and one when it is back, however many queues and retries.
   const health = createRedisHealth(logger);
