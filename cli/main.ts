@@ -232,6 +232,20 @@ program
   });
 
 program
+  .command('check')
+  .description(
+    "check the week's issue before it goes: Gmail's clip, MJML, email-client compatibility, links and images, SpamAssassin's score (exit 1 when a check fails)",
+  )
+  .argument('[week]', 'the ISO week (default: this week)')
+  .option('--json', 'print the report as JSON')
+  .option('--offline', 'do not fetch links and images (they are reported as unchecked)')
+  .addHelpText('after', example('dispatch check 2026-W48', 'dispatch check 2026-W48 --json --offline'))
+  .action(async (week: string | undefined, options: { json?: boolean; offline?: boolean }) => {
+    const { checkCommand } = await import('./commands/check.js');
+    await checkCommand(week, options);
+  });
+
+program
   .command('send-test')
   .description("send the week's issue to any addresses, marked [Test] (built first when it is not stored yet)")
   .requiredOption('--to <addresses>', 'comma-separated addresses')

@@ -40,6 +40,8 @@ export interface FetchOptions {
   resolve?: Resolver;
   /** Judges each address before it is connected to. @defaultValue {@link classifyAddress} */
   classify?: (address: string) => AddressVerdict;
+  /** HEAD asks for the headers only: the result's `bytes` is empty. @defaultValue 'GET' */
+  method?: 'GET' | 'HEAD';
 }
 
 /** A non-2xx answer. 429 and 503 carry the wait their Retry-After header asks for, if any. */
@@ -127,7 +129,7 @@ async function addressesFor(
 }
 
 /**
- * One GET to exactly the addresses given. The request keeps the URL's host name (Host header,
+ * One GET (or HEAD) to exactly the addresses given. The request keeps the URL's host name (Host header,
  * TLS SNI and certificate check); its `lookup` answers with the checked addresses, so no second
  * DNS answer can send the connection elsewhere.
  */
@@ -135,6 +137,7 @@ function get(
   target: CheckedUrl,
   addresses: ResolvedAddress[],
   signal: AbortSignal,
+  method: 'GET' | 'HEAD',
 ): Promise<{ response: IncomingMessage; address: string }> {
   const lookup: LookupFunction = (_host, lookupOptions, callback) => {
     const first = addresses[0] as ResolvedAddress;
@@ -149,7 +152,7 @@ function get(
       hostname: target.host,
       port: url.port || undefined,
       path: `${url.pathname}${url.search}`,
-      method: 'GET',
+      method,
       headers: HEADERS,
       lookup,
       signal,
@@ -254,7 +257,7 @@ export async function fetchUrl(target: string, options: FetchOptions): Promise<F
       let response: IncomingMessage;
       let address: string;
       try {
-        ({ response, address } = await get(checked, addresses, signal));
+        ({ response, address } = await get(checked, addresses, signal, options.method ?? 'GET'));
       } catch (cause) {
         if (signal.aborted) throw cause;
         throw networkError(url, cause);
@@ -287,7 +290,13 @@ export async function fetchUrl(target: string, options: FetchOptions): Promise<F
       }
       let bytes: Buffer;
       try {
-        bytes = await readBody(response, url, options.maxBytes);
+        if (options.method === 'HEAD') {
+          // A HEAD answer has no body, whatever its Content-Length says the GET one would be.
+          response.resume();
+          bytes = Buffer.alloc(0);
+        } else {
+          bytes = await readBody(response, url, options.maxBytes);
+        }
       } catch (cause) {
         if (cause instanceof DispatchError || signal.aborted) throw cause;
         throw new DispatchError('E_FETCH_FAILED', `${url}: the response broke off (${(cause as Error).message})`, {

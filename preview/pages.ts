@@ -4,10 +4,12 @@ import type { SendRecord } from '../io/send-ledger.js';
 import type { StoredIssue, StoredSocial } from '../io/store.js';
 import { describeSend } from '../jobs/describe-send.js';
 import { describeCounts, type ListHealth, percent } from '../jobs/list-health.js';
+import type { QueueReport } from '../jobs/queue-report.js';
 import type { IssueStateName, IssueStatus } from '../jobs/weekly-loop.js';
+import type { CheckResult } from '../src/checks/check.js';
+import { STATE_MARK } from '../src/checks/format-report.js';
 import { DispatchError } from '../src/errors.js';
 import type { Article } from '../src/ingest/article.js';
-import type { Check } from '../src/newsletter/check-message.js';
 import { type CurationEdit, NOTE_MAX_CHARS } from '../src/newsletter/curation.js';
 import type { OutgoingMessage } from '../src/newsletter/to-message.js';
 import { NETWORKS, type NetworkPost } from '../src/social/network-post.js';
@@ -37,7 +39,7 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e
 .actions .approve{background:#0a7a2f;color:#fff;border-color:#0a7a2f}
 #curation textarea{width:100%;box-sizing:border-box;font:inherit}#curation input[type=number]{width:4em}#curation select{max-width:100%}
 #stories td{padding:3px 6px}.dropped{color:#777;text-decoration:line-through}
-#checks small{word-break:break-all}.cols>section:last-child{min-width:0}`;
+#checks small{word-break:break-all}#checks .warn{color:#a15c00}#checks .unchecked{color:#666}#checks ul{margin:2px 0 0 0;padding-left:16px}#checks li{font-size:12px}.cols>section:last-child{min-width:0}`;
 
 /** A page reloads itself on the server's events of these kinds: template edits, a new build, new mail. */
 type LiveReload = 'templates' | 'issue' | 'mailbox';
@@ -79,7 +81,40 @@ if (toolbar) {
   document.querySelectorAll('[data-tab]').forEach(b => b.onclick = () => { state.tab = b.dataset.tab; apply(); });
   apply();
 }
+// The checks that take the network or SpamAssassin come after the page: the panel fills in.
+const checks = document.querySelector('#checks[data-full]');
+if (checks) {
+  const fill = (body) => { const box = document.createElement('div'); box.innerHTML = body; checks.replaceWith(box.firstElementChild); };
+  fetch(checks.dataset.full, { signal: AbortSignal.timeout(90000) })
+    .then(r => r.ok ? r.text() : Promise.reject(new Error(r.status + ' ' + r.statusText)))
+    .then(fill, (e) => { const row = document.getElementById('checks-pending'); if (row) row.textContent = 'The full checks did not load: ' + e.message; });
+}
 `;
+
+/** Findings listed under one check in the panel; the rest are counted (`dispatch check --json` has them all). */
+const PANEL_FINDINGS = 8;
+
+function findingItem(f: CheckResult['findings'][number]) {
+  const rule = f.rule ? `${f.points?.toFixed(1)} ${f.rule}: ` : '';
+  return html`<li class="${f.state}">${STATE_MARK[f.state]} ${rule}${f.client ? `${f.client}: ` : ''}${f.text}${f.where ? html` <small>(${f.where})</small>` : ''}</li>`;
+}
+
+/**
+ * The checks panel: a row per check with its findings. With `full`, these are the quick checks and
+ * the page's script replaces the panel with the full report fetched from `full`.
+ */
+export function checksPanel(results: CheckResult[], full?: string): Raw {
+  const shown = full ? results.filter((c) => !['links', 'images', 'spam'].includes(c.id)) : results;
+  return html`<table id="checks"${full ? html` data-full="${full}"` : ''}>${shown.map((c) => {
+    const findings = c.findings.filter((f) => f.state !== 'ok' || f.rule !== undefined);
+    const more = findings.length - PANEL_FINDINGS;
+    return html`<tr data-check="${c.id}"><td class="${c.state === 'ok' ? 'ok' : c.state === 'fail' ? 'bad' : c.state}">${STATE_MARK[c.state]}</td><td><strong>${c.name}</strong><br><small>${c.summary}</small>${
+      findings.length
+        ? html`<ul>${findings.slice(0, PANEL_FINDINGS).map(findingItem)}${more > 0 ? html`<li>… and ${more} more</li>` : ''}</ul>`
+        : ''
+    }</td></tr>`;
+  })}${full ? html`<tr id="checks-pending"><td>…</td><td><small>Checking links, images and the spam score…</small></td></tr>` : ''}</table>`;
+}
 
 export function layout(title: string, body: Raw, options: { liveReload?: LiveReload[] } = {}): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -133,11 +168,69 @@ function stateBadge(state: IssueStateOf): Raw {
  * The index: the list's health, each week with its state in the weekly loop (when the preview
  * was given the loop), and the latest articles.
  */
+/**
+ * What the index's Queues panel shows: Dispatch's own summary (the schedules, the latest failures
+ * with their error codes, the list sends); counts and jobs are Bull Board's, at /queues.
+ */
+export interface QueuesSummary {
+  schedulers: QueueReport['schedulers'];
+  /** Newest first. */
+  failures: QueueReport['failures'];
+  /** The newest weeks' list sends. */
+  sends: SendRecord[];
+}
+
+/** Failures the Queues panel lists, and how much of a reason it shows (Bull Board has the rest). */
+const PANEL_FAILURES = 10;
+const PANEL_REASON_CHARS = 240;
+
+/** The index's Queues panel: schedules, latest failures (each linked to its job on the board) and sends. */
+export function queuesPanel(summary: QueuesSummary | undefined): Raw | string {
+  if (!summary) return '';
+  const failures = summary.failures.slice(0, PANEL_FAILURES);
+  const cut = (reason: string) =>
+    reason.length > PANEL_REASON_CHARS ? `${reason.slice(0, PANEL_REASON_CHARS - 1)}…` : reason;
+  const jobLink = (f: QueuesSummary['failures'][number]) =>
+    f.jobId
+      ? html`<a href="/queues/queue/${encodeURIComponent(f.queue)}/${encodeURIComponent(f.jobId)}">${f.queue}/${f.jobId}</a>`
+      : f.queue;
+  return html`<section id="queues" aria-label="Queues"><h1>Queues</h1>
+<p><a href="/queues">Open the queues board</a> for every queue's jobs, counts and workers.</p>
+<h2>Schedules</h2>${
+    summary.schedulers.length
+      ? html`<table id="schedules"><tr><th>Schedule</th><th>Next run</th><th>When</th></tr>${summary.schedulers.map(
+          (s) =>
+            html`<tr><td>${s.queue}/${s.id}</td><td>${s.next ?? '?'}</td><td>${
+              s.pattern
+                ? `cron "${s.pattern}"${s.tz ? ` ${s.tz}` : ''}`
+                : s.every
+                  ? `every ${Math.round(s.every / 60_000)} min`
+                  : ''
+            }</td></tr>`,
+        )}</table>`
+      : html`<p id="schedules">None: a worker sets the schedules when it starts.</p>`
+  }
+<h2>Latest failures</h2>${
+    failures.length
+      ? html`<table id="failures"><tr><th>When</th><th>Job</th><th>Code</th><th>Reason</th></tr>${failures.map(
+          (f) =>
+            html`<tr data-queue="${f.queue}"><td>${f.at ?? '?'}</td><td>${jobLink(f)}</td><td class="bad">${f.code ?? '—'}</td><td><small>${cut(f.reason)}</small></td></tr>`,
+        )}</table>`
+      : html`<p id="failures">None.</p>`
+  }
+<h2>Sends</h2>${
+    summary.sends.length
+      ? html`<ul id="sends">${summary.sends.map((r) => html`<li class="${r.status === 'paused' ? 'bad' : ''}">${describeSend(r)}</li>`)}</ul>`
+      : html`<p id="sends">No list send yet.</p>`
+  }</section>`;
+}
+
 export function indexPage(
   issues: string[],
   articles: Article[],
   health?: ListHealth | null,
   states?: Map<string, IssueStateOf>,
+  queues?: QueuesSummary,
 ): string {
   const stateOf = (week: string) => states?.get(week);
   return layout(
@@ -155,6 +248,7 @@ ${
       })}</ul>`
     : html`<p>No issue built yet: run <code>npx dispatch worker</code> and <code>npx dispatch enqueue examples/</code>, or <code>npm start</code>.</p>`
 }
+${queuesPanel(queues)}
 <h1>Articles</h1>
 <table><tr><th>Published</th><th>Title</th><th>Words</th></tr>
 ${articles.map((a) => html`<tr><td>${a.publishedAt.slice(0, 10)}</td><td><a href="/articles/${a.id}">${a.title}</a></td><td>${a.wordCount}</td></tr>`)}
@@ -406,7 +500,8 @@ export interface IssueView {
   };
   /** The week's list send, when one was started. */
   send: SendRecord | null;
-  checks: Check[];
+  /** The checks shown when the page loads (the quick ones), and where the full report is fetched from. */
+  checks: { results: CheckResult[]; full?: string };
   /** Per story of the issue, its posts on every network (see {@link socialPosts}). */
   posts: { title: string; posts: NetworkPost[] }[];
   flash?: string;
@@ -472,10 +567,7 @@ ${sendPanel(view.week, view.send)}
 <div data-panel="mjml" hidden><pre>${stored.mjml}</pre></div>
 <div data-panel="posts" hidden>${view.posts.map((a) => html`<h3>${a.title}</h3>${postList(a.posts)}`)}</div>
 </section>
-<section style="flex:0 0 340px">${view.loop ? curationPanel(view.week, view.loop, stored) : ''}<h2>Checks</h2><table id="checks">${view.checks.map(
-      (c) =>
-        html`<tr><td class="${c.ok ? 'ok' : 'bad'}">${c.ok ? '✓' : '✗'}</td><td><strong>${c.name}</strong><br><small>${c.detail}</small></td></tr>`,
-    )}</table>
+<section style="flex:0 0 340px">${view.loop ? curationPanel(view.week, view.loop, stored) : ''}<h2>Checks</h2>${checksPanel(view.checks.results, view.checks.full)}
 <h2>Send test</h2><form method="post" action="/issues/${view.week}/send-test"><input type="hidden" name="token" value="${view.formToken}">
 <label>To (comma-separated, at most ${view.maxRecipients})<br><input name="to" id="send-to" type="text" style="width:100%" required></label>
 <p><button type="submit">Send test</button></p></form></section></div>

@@ -8,9 +8,22 @@ const TOKEN_FIELD = 'token';
 
 const FORM = 'application/x-www-form-urlencoded';
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
+/** What Bull Board's UI sends with a change: JSON, or no body and no type (a retry, a pause). */
+const BOARD_TYPES = ['application/json', ''];
 
-/** What the gate lets through to the routes: for a state-changing request, its form. */
-export type Admitted = { form: URLSearchParams | null };
+/** Where the preview serves Bull Board (preview/queues-board.ts). */
+export const QUEUES_BOARD_PATH = '/queues';
+
+/** True for the board's own path and every path under it (not `/queuesx`). */
+export function isQueuesBoardPath(path: string): boolean {
+  return path === QUEUES_BOARD_PATH || path.startsWith(`${QUEUES_BOARD_PATH}/`);
+}
+
+/**
+ * What the gate lets through to the routes: for a state-changing request, its form; for one sent
+ * to the queues board, its body instead (read within the limit, left for the board to parse).
+ */
+export type Admitted = { form: URLSearchParams | null; body?: string };
 
 /**
  * Form tokens: an HMAC of the form's action path under a key made when the server starts. A page
@@ -54,13 +67,25 @@ function fromSameOrigin(req: IncomingMessage): boolean {
 /**
  * The preview's one gate, run before any route: the Host check (DNS rebinding), then for every
  * method but GET and HEAD the same-origin check, the form's media type, the body limit and the
- * form token of the path. Answers a refused request itself and returns null; otherwise returns
- * what the routes need.
+ * form token of the path. Under /queues (Bull Board, whose UI sends JSON with PUT, PATCH and POST and
+ * has no form token) a change needs the same origin and the body limit, JSON or no body, and is
+ * refused unless `rules.queueActions`. Answers a refused request itself and returns null;
+ * otherwise returns what the routes need.
  */
 export async function admit(
   req: IncomingMessage,
   res: ServerResponse,
-  rules: { hosts: HostPolicy; body: BodyLimits; tokens: ReturnType<typeof createFormTokens> },
+  rules: {
+    hosts: HostPolicy;
+    body: BodyLimits;
+    tokens: ReturnType<typeof createFormTokens>;
+    /**
+     * PREVIEW_QUEUE_ACTIONS: the queues board may change the queues. Unset, the gate leaves that
+     * decision to the board (which refuses every change when the setting is off).
+     * @defaultValue unset
+     */
+    queueActions?: boolean;
+  },
 ): Promise<Admitted | null> {
   if (!hostAllowed(req.headers.host, rules.hosts)) {
     refuseBody(res, {
@@ -77,13 +102,25 @@ export async function admit(
     });
     return null;
   }
+  const path = new URL(req.url ?? '/', 'http://preview.local').pathname;
+  if (isQueuesBoardPath(path)) {
+    if (rules.queueActions === false) {
+      refuseQueueAction(res);
+      return null;
+    }
+    const board = await readBody(req, { ...rules.body, types: BOARD_TYPES });
+    if (!board.ok) {
+      refuseBody(res, board);
+      return null;
+    }
+    return { form: null, body: board.text };
+  }
   const body = await readBody(req, { ...rules.body, types: [FORM] });
   if (!body.ok) {
     refuseBody(res, body);
     return null;
   }
   const form = new URLSearchParams(body.text);
-  const path = new URL(req.url ?? '/', 'http://preview.local').pathname;
   if (!rules.tokens.verify(path, form.get(TOKEN_FIELD) ?? '')) {
     refuseBody(res, {
       status: 403,
@@ -92,4 +129,13 @@ export async function admit(
     return null;
   }
   return { form };
+}
+
+/** Refuses a change sent to the queues board while PREVIEW_QUEUE_ACTIONS is off: 403 and one line. */
+export function refuseQueueAction(res: ServerResponse): void {
+  refuseBody(res, {
+    status: 403,
+    reason:
+      'Refused: the queues board is read-only. Set PREVIEW_QUEUE_ACTIONS=true to retry, remove or add jobs from it.',
+  });
 }

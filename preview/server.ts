@@ -1,5 +1,6 @@
 import { watch } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type CheckReport, checkIssue } from '../io/check-issue.js';
 import { hostPort, type ListenAs, listen } from '../io/listen.js';
 import { templatesFingerprint } from '../io/load-templates.js';
 import { listMailbox } from '../io/mailbox.js';
@@ -8,18 +9,19 @@ import type { SendLedger } from '../io/send-ledger.js';
 import type { Store, StoredIssue } from '../io/store.js';
 import { isUpToDate } from '../jobs/issue-operations.js';
 import type { ListHealth } from '../jobs/list-health.js';
+import { queueReport } from '../jobs/queue-report.js';
 import type { Queues } from '../jobs/queues.js';
 import type { IssueStatus } from '../jobs/weekly-loop.js';
 import type { Config } from '../src/config.js';
 import { DispatchError, isDispatchError } from '../src/errors.js';
 import type { Article } from '../src/ingest/article.js';
-import { checkMessage } from '../src/newsletter/check-message.js';
 import type { CurationEdit } from '../src/newsletter/curation.js';
 import { parseIsoWeek } from '../src/newsletter/iso-week.js';
 import { recipientFor } from '../src/newsletter/recipient-links.js';
 import { domainOf, toMessage } from '../src/newsletter/to-message.js';
 import {
   articlePage,
+  checksPanel,
   type IssueStateOf,
   indexPage,
   issuePage,
@@ -34,8 +36,8 @@ import {
   socialPosts,
   unbuiltIssuePage,
 } from './pages.js';
-import { queuesPage } from './queues-page.js';
-import { admit, createFormTokens } from './request-gate.js';
+import { serveQueuesBoard } from './queues-board.js';
+import { admit, createFormTokens, isQueuesBoardPath } from './request-gate.js';
 
 /** A queued build and the wait for it: the builtAt of the build it replaces (null: none stored). */
 export interface QueuedBuild {
@@ -127,7 +129,7 @@ export interface PreviewServer {
   close(): Promise<void>;
 }
 
-const WEEK = /^\/issues\/(\d{4}-W\d{2})(?:\/(email\.html|send-test|rebuild|approve|hold|release|edit))?$/;
+const WEEK = /^\/issues\/(\d{4}-W\d{2})(?:\/(email\.html|checks|send-test|rebuild|approve|hold|release|edit))?$/;
 const isIsoWeek = (week: string) => {
   try {
     parseIsoWeek(week);
@@ -136,6 +138,9 @@ const isIsoWeek = (week: string) => {
     return false;
   }
 };
+
+/** How long the preview keeps a build's full check report before running the checks again. */
+const CHECKS_KEPT_MS = 5 * 60_000;
 
 /** Weeks whose state the index shows, newest first. */
 const INDEX_STATES = 52;
@@ -180,6 +185,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     hosts: { bound: options.host, names: config.PREVIEW_ALLOWED_HOSTS },
     body: { maxBytes: PREVIEW_BODY_BYTES, timeoutMs: PREVIEW_BODY_TIMEOUT_MS },
     tokens,
+    queueActions: config.PREVIEW_QUEUE_ACTIONS,
   };
   const sample = loadSampleRecipient(options.templatesDir);
   const recipient = recipientFor(sample.email, sample.firstName, config);
@@ -204,6 +210,21 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   const rebuilds = new Map<string, { of: string | null; error?: string }>();
   const waits = new Set<Promise<void>>();
   const closing = new AbortController();
+
+  // Full check reports by build, for a few minutes: each reload of an issue page asks again, and
+  // scoring and link checks take seconds. Requests at the same time share one run.
+  const reports = new Map<string, { at: number; report: Promise<CheckReport> }>();
+  const fullChecks = (week: string, stored: StoredIssue): Promise<CheckReport> => {
+    const key = `${week} ${stored.builtAt} ${stored.curation ?? 0}`;
+    const now = Date.now();
+    for (const [k, v] of reports) if (now - v.at > CHECKS_KEPT_MS) reports.delete(k);
+    const kept = reports.get(key);
+    if (kept) return kept.report;
+    const report = checkIssue(week, stored, { config, templatesDir: options.templatesDir, signal: closing.signal });
+    reports.set(key, { at: now, report });
+    report.catch(() => reports.delete(key));
+    return report;
+  };
 
   /** A week's state in the loop, or why it cannot be read. */
   const stateOf = async (loop: PreviewLoop, week: string): Promise<IssueStateOf> => {
@@ -282,13 +303,25 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     const path = url.pathname;
     if (req.method === 'GET' && path === SCRIPT_PATH)
       return send(res, 200, PREVIEW_SCRIPT, 'text/javascript; charset=utf-8');
-    if (req.method === 'GET' && path === '/queues') return send(res, 200, await queuesPage(options.queues));
+    if (isQueuesBoardPath(path))
+      return await serveQueuesBoard(req, res, {
+        queues: options.queues,
+        actions: config.PREVIEW_QUEUE_ACTIONS,
+        body: admitted.body,
+      });
     if (req.method === 'GET' && path === '/') {
       // With the loop, weeks it knows without a build (an empty week, a failed first build) too.
       const weeks = await (options.loop ? options.loop.weeks() : store.listIssues());
       const articles = (await store.articlesBetween(new Date(0), new Date(8.64e15))).reverse().slice(0, 100);
-      const [health, states] = await Promise.all([options.listHealth?.(), statesOf(weeks)]);
-      return send(res, 200, indexPage(weeks, articles, health, states));
+      const [health, states, report, sends] = await Promise.all([
+        options.listHealth?.(),
+        statesOf(weeks),
+        // The Queues panel: the latest failures (5 a queue) and the sends of the newest 3 weeks.
+        queueReport(options.queues, 5),
+        Promise.all(weeks.slice(0, 3).map((w) => options.sends.get(w))),
+      ]);
+      const queues = { ...report, sends: sends.filter((r) => r !== null) };
+      return send(res, 200, indexPage(weeks, articles, health, states, queues));
     }
     if (req.method === 'GET' && path === '/events') {
       res.writeHead(200, {
@@ -353,6 +386,10 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
           : message.html;
         return send(res, 200, body, undefined, EMAIL_CSP);
       }
+      if (sub === 'checks') {
+        const report = await fullChecks(id, stored);
+        return send(res, 200, checksPanel(report.checks).value);
+      }
       if (sub) return send(res, 405, notFoundPage('Method not allowed'));
       const cards = [stored.issue.lead, ...stored.issue.cards];
       const [socials, now, sendRecord] = await Promise.all([
@@ -375,13 +412,11 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
             rebuildError: rebuildShown?.error,
           },
           send: sendRecord,
-          checks: checkMessage({
-            subject: message.subject,
-            preheader: stored.issue.preheader,
-            html: message.html,
-            unsubscribeUrl: recipient.unsubscribeUrl,
-            warnings: stored.warnings,
-          }),
+          checks: {
+            results: (await checkIssue(id, stored, { config, templatesDir: options.templatesDir, depth: 'quick' }))
+              .checks,
+            full: `/issues/${id}/checks`,
+          },
           posts: cards.map((c, i) => ({ title: c.title, posts: socialPosts(socials[i]) })),
           flash,
           formToken: tokens.tokenFor(`/issues/${id}/send-test`),
@@ -476,6 +511,8 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     async close() {
       closing.abort();
       await Promise.all(waits);
+      // A check still running may be starting spamd: let it finish (its link checks end with `closing`).
+      await Promise.allSettled([...reports.values()].map((r) => r.report));
       for (const w of watchers) w.close();
       for (const client of clients) client.end();
       for (const timer of timers.values()) clearTimeout(timer);

@@ -292,6 +292,11 @@ export const configSchema = z.object({
   /** Most addresses one test send (CLI or preview form) may name. @defaultValue 5 */
   TEST_SEND_MAX_RECIPIENTS: positiveInt.default(5),
   /**
+   * `dispatch check` fails an issue whose SpamAssassin score is at or over this (SpamAssassin's
+   * own default). @defaultValue 5
+   */
+  SPAM_THRESHOLD: z.coerce.number({ message: 'must be a number' }).positive('must be above 0').default(5),
+  /**
    * Extra host names the preview answers to, comma-separated (besides its bind address and the
    * localhost names): for a preview reached through a name of your own. @defaultValue none
    */
@@ -304,6 +309,12 @@ export const configSchema = z.object({
         .map((h) => h.trim().toLowerCase())
         .filter(Boolean),
     ),
+  /**
+   * The preview's Bull Board at /queues may change the queues (retry, remove, pause, add jobs),
+   * from the preview's own pages only. Off, the board is read-only and the preview refuses every
+   * change sent to it. @defaultValue false
+   */
+  PREVIEW_QUEUE_ACTIONS: booleanFlag.default(false),
   /** Largest article input accepted, in bytes. @defaultValue 5 MB */
   MAX_INPUT_BYTES: positiveInt.default(5 * 1024 * 1024),
   /** Time limit for fetching an article or feed URL. @defaultValue 10000 */

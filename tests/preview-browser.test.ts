@@ -7,6 +7,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../io/chromium.js';
 import { type MailboxServer, mailboxDir, startMailbox } from '../io/mailbox.js';
+import { stopSpamd } from '../io/spamd.js';
 import { buildWeekIssue } from '../jobs/build-week-issue.js';
 import { enqueueArticles } from '../jobs/enqueue-articles.js';
 import type { RunningWorker } from '../jobs/run-worker.js';
@@ -15,6 +16,7 @@ import type { Config } from '../src/config.js';
 import { isoWeekOf } from '../src/newsletter/iso-week.js';
 import { startTestRedis, testConfig, testContext, testWorker, waitFor } from './helpers/queue-harness.js';
 import { ROOT } from './helpers/run-cli.js';
+import { spamdInstalled } from './helpers/spamd.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dispatch-preview-'));
 const templatesDir = join(tmp, 'templates');
@@ -48,6 +50,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await preview?.close();
+  // The checks panel started the managed spamd under the test's DATA_DIR.
+  await stopSpamd(config);
   await worker?.close();
   await ctx?.close();
   await mailbox?.close();
@@ -72,6 +76,27 @@ describe('the preview server', () => {
     expect((await fetch(`${preview.url}/issues/${WEEK}`)).status).toBe(200);
     expect((await fetch(`${preview.url}/queues`)).status).toBe(200);
   });
+
+  it('in a browser: the checks panel fills in with email-client compatibility and the spam score', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${preview.url}/issues/${WEEK}`);
+      // The quick checks are on the page at once; the rest arrive from /issues/<week>/checks.
+      expect(await page.locator('#checks [data-check="compatibility"]').textContent()).toMatch(
+        /Compatibility.*Outlook \(Windows\)/s,
+      );
+      const spam = page.locator('#checks [data-check="spam"]');
+      await spam.waitFor({ timeout: 90_000 });
+      expect(await page.locator('#checks-pending').count()).toBe(0);
+      const text = (await spam.textContent()) ?? '';
+      if (spamdInstalled()) expect(text).toMatch(/Spam-?\d+(\.\d+)? points, threshold 5\.0 \(SpamAssassin 4/);
+      else expect(text).toContain('E_SPAM_UNAVAILABLE');
+      expect(await page.locator('#checks [data-check="links"]').textContent()).toMatch(/Links\d+ link/);
+      expect(await page.locator('#checks [data-check="images"]').textContent()).toMatch(/Images\d+ image/);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
 
   it('in a browser: mobile width, the text tab, a test send into the mailbox, a template edit rebuilt from the page', async () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });

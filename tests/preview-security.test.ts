@@ -65,6 +65,8 @@ describe('the preview answers only to its own host names', () => {
     '/mailbox',
     '/events',
     '/queues',
+    '/queues/api/queues',
+    '/queues/queue/send',
     `/issues/${WEEK}`,
     `/issues/${WEEK}/email.html`,
     '/preview.js',
