@@ -511,6 +511,18 @@ program
   });
 
 program
+  .command('spamd')
+  .description(
+    'start (or reuse) the managed spamd under DATA_DIR/spamd that dispatch check scores with, and print its port',
+  )
+  .option('--stop', 'stop the managed spamd')
+  .addHelpText('after', example('dispatch spamd', 'dispatch spamd --stop'))
+  .action(async (options: { stop?: boolean }) => {
+    const { spamdCommand } = await import('./commands/spamd.js');
+    await spamdCommand(options);
+  });
+
+program
   .command('dev')
   .description(
     'the local stack that `npm start` runs: Redis, a worker, the preview, the mailbox, the sign-up pages, the bounce receiver, the example articles and their issue',

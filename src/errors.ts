@@ -54,6 +54,10 @@ export const ERROR_CODES = {
   E_POST_UNREACHABLE: "a network's API could not be reached or failed (5xx): the post is retried",
   E_REDIS_MISSING: 'REDIS_URL is unset and no redis-server binary is on PATH',
   E_REDIS_START: 'the managed redis-server did not start',
+  E_SPAM_UNAVAILABLE:
+    'SpamAssassin could not score a message: spamd is not installed (`npm run setup` installs it), does not answer, or refused the request',
+  E_SPAM_START: 'the managed spamd did not start in time: its log (DATA_DIR/spamd/spamd.log) says why',
+  E_SPAM_TIMEOUT: 'spamd took longer than the time limit to score a message',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

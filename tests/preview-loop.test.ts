@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../io/chromium.js';
 import { createIssueEdits } from '../io/issue-edits.js';
 import { createSendLedger } from '../io/send-ledger.js';
+import { stopSpamd } from '../io/spamd.js';
 import { createSubscriberStore } from '../io/subscriber-store.js';
 import { buildWeekIssue } from '../jobs/build-week-issue.js';
 import type { RunningWorker } from '../jobs/run-worker.js';
@@ -122,6 +123,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await preview?.close();
+  // An issue page opened in the browser runs the full checks, which start the managed spamd.
+  await stopSpamd(config);
   await worker?.close();
   await ctx?.close();
   await sink?.close();
