@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -226,7 +236,8 @@ async function startSpamd(dir: string, bin: string, timeoutMs: number): Promise<
   } finally {
     closeSync(log);
   }
-  // `--daemonize`: the launcher compiles the rules, binds the port, forks the server and exits.
+  // `--daemonize`: the launcher binds the port and forks; the fork starts a session of its own,
+  // compiles the rules, writes the pid file and signals the launcher, which then exits.
   const exit = await new Promise<number | NodeJS.ErrnoException | 'timeout'>((done) => {
     const timer = setTimeout(() => done('timeout'), Math.max(0, deadline - Date.now()));
     launcher.once('error', (error) => {
@@ -247,7 +258,8 @@ async function startSpamd(dir: string, bin: string, timeoutMs: number): Promise<
     throw new DispatchError('E_SPAM_START', `spamd (${bin}) could not be run: ${exit.message}`, { cause: exit });
   }
   if (exit === 'timeout') {
-    launcher.kill('SIGKILL');
+    // The fork may already run in its own session, out of reach of the launcher's group.
+    if (launcher.pid !== undefined) killTree(launcher.pid);
     throw notStarted(`spamd did not start within ${timeoutMs} ms`, logFile);
   }
   if (exit !== 0) throw notStarted(`spamd exited with ${exit}`, logFile);
@@ -313,6 +325,52 @@ async function stopProcess(pid: number): Promise<void> {
   signal(pid, 'SIGTERM');
   for (let i = 0; i < 200 && isSpamdProcess(pid); i++) await sleep(50);
   if (isSpamdProcess(pid)) signal(pid, 'SIGKILL');
+}
+
+/**
+ * SIGKILLs `root` and every process descended from it. Each is stopped first and the tree read
+ * again until no new one appears, so none forks a child past the kill.
+ */
+function killTree(root: number): void {
+  const stopped = new Set<number>();
+  for (let round = 0; round < 10; round++) {
+    const fresh = descendants(root).filter((pid) => !stopped.has(pid));
+    if (!stopped.has(root)) fresh.unshift(root);
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      signal(pid, 'SIGSTOP');
+      stopped.add(pid);
+    }
+  }
+  for (const pid of stopped) signal(pid, 'SIGKILL');
+}
+
+/** The processes descended from `root`, read from /proc (none where there is no /proc). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  for (const name of entries) {
+    const stat = readOptional(`/proc/${name}/stat`);
+    // "<pid> (<name>) <state> <ppid> ...": the name may itself hold spaces or parentheses.
+    const match = stat === undefined ? null : /\) \S (\d+) /s.exec(stat.slice(stat.lastIndexOf(')')));
+    if (match === null) continue;
+    const ppid = Number(match[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() as number) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
