@@ -42,15 +42,21 @@ export interface CheckIssueOptions {
   spamd?: () => Promise<Spamd>;
   /** Ends the link checks early (what is not done is "unchecked"). */
   signal?: AbortSignal;
+  /**
+   * The message to check and whom it is for, when the caller has it already (the preview checks
+   * the message it shows). @defaultValue {@link sampleMessage}'s
+   */
+  sample?: CheckedSample;
+}
+
+/** A personalized message and the recipient whose links it carries. */
+export interface CheckedSample {
+  message: OutgoingMessage;
+  recipient: Recipient;
 }
 
 /** The message the list send would write for the sample recipient, with its recipient links. */
-export function sampleMessage(
-  week: string,
-  stored: StoredIssue,
-  config: Config,
-  templatesDir: string,
-): { message: OutgoingMessage; recipient: Recipient } {
+function sampleMessage(week: string, stored: StoredIssue, config: Config, templatesDir: string): CheckedSample {
   const sample = loadSampleRecipient(templatesDir);
   const recipient = recipientFor(sample.email, sample.firstName, config);
   const message = toMessage(stored, recipient, config, {
@@ -60,7 +66,10 @@ export function sampleMessage(
   return { message, recipient };
 }
 
-/** MJML's own validation of the stored build's markup (the worker builds strict, so this is for builds the templates changed under). */
+/**
+ * MJML's own validation of the stored build's markup. Builds are rendered at strict validation, so
+ * this finds errors only in a build stored otherwise (by an older Dispatch, or edited in Redis).
+ */
 async function mjmlErrors(stored: StoredIssue): Promise<string[]> {
   try {
     return (await compileMjml(stored.mjml, 'soft', (e) => `issue.mjml line ${e.line} <${e.tagName}>: ${e.message}`))
@@ -91,7 +100,7 @@ async function scoreSpam(message: OutgoingMessage, config: Config, spamd: () => 
  */
 export async function checkIssue(week: string, stored: StoredIssue, options: CheckIssueOptions): Promise<CheckReport> {
   const { config } = options;
-  const { message, recipient } = sampleMessage(week, stored, config, options.templatesDir);
+  const { message, recipient } = options.sample ?? sampleMessage(week, stored, config, options.templatesDir);
   const full = (options.depth ?? 'full') === 'full';
   const linkOptions = {
     allowPrivate: config.ALLOW_PRIVATE_URLS,

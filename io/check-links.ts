@@ -11,7 +11,7 @@ import {
   linkSyntax,
 } from '../src/checks/links-images.js';
 import { isDispatchError } from '../src/errors.js';
-import { type FetchOptions, FetchStatusError, fetchUrl, type Resolver } from './fetch-url.js';
+import { type FetchOptions, FetchStatusError, FetchTooLargeError, fetchUrl, type Resolver } from './fetch-url.js';
 
 export interface LinkCheckOptions {
   /** Fetch loopback and private addresses too (`ALLOW_PRIVATE_URLS`). */
@@ -178,11 +178,7 @@ async function probeImage(url: string, base: FetchBase, budget: Budget): Promise
     const page = await fetchUrl(url, { ...base, timeoutMs: limit.timeoutMs, maxBytes: IMAGE_MAX_BYTES });
     return { state: 'ok', bytes: page.bytes.byteLength, contentType: page.contentType };
   } catch (error) {
-    if (isDispatchError(error, 'E_INPUT_TOO_LARGE')) {
-      // fetchUrl names the size when Content-Length declared it ("... is 1400000 bytes, over ...").
-      const declared = /\bis (\d+) bytes, over\b/.exec(error.message)?.[1];
-      return { state: 'warn', tooLarge: { declared: declared ? Number(declared) : undefined } };
-    }
+    if (error instanceof FetchTooLargeError) return { state: 'warn', tooLarge: { declared: error.declaredBytes } };
     const reach = reachOfError(error, limit.timeoutMs, limit.cut);
     return reach.state === 'fail' ? { ...reach, text: reach.text?.replace(/^broken:/, 'broken image:') } : reach;
   }

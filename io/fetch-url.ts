@@ -57,6 +57,16 @@ export class FetchStatusError extends DispatchError {
   }
 }
 
+/** A body over the byte limit: `declaredBytes` when the server's Content-Length said so before any was read. */
+export class FetchTooLargeError extends DispatchError {
+  readonly declaredBytes?: number;
+
+  constructor(message: string, declaredBytes?: number) {
+    super('E_INPUT_TOO_LARGE', message);
+    this.declaredBytes = declaredBytes;
+  }
+}
+
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Failures of the network or a server that may pass: worth a retry. The rest are permanent. */
@@ -192,11 +202,11 @@ function limit(maxBytes: number, tooLarge: () => DispatchError): Transform {
 
 /** Reads the body, decoded, cut off at `maxBytes` of encoded and of decoded bytes (a zip bomb stops there). */
 async function readBody(response: IncomingMessage, url: string, maxBytes: number): Promise<Buffer> {
-  const tooLarge = () => new DispatchError('E_INPUT_TOO_LARGE', `${url} is over the ${maxBytes}-byte limit`);
+  const tooLarge = () => new FetchTooLargeError(`${url} is over the ${maxBytes}-byte limit`);
   const declared = Number(response.headers['content-length']);
   if (declared > maxBytes) {
     response.destroy();
-    throw new DispatchError('E_INPUT_TOO_LARGE', `${url} is ${declared} bytes, over the ${maxBytes}-byte limit`);
+    throw new FetchTooLargeError(`${url} is ${declared} bytes, over the ${maxBytes}-byte limit`, declared);
   }
   const steps = decoders(url, response.headers['content-encoding']);
   const chunks: Buffer[] = [];

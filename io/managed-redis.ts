@@ -247,7 +247,8 @@ function realDir(dir: string): string {
   }
 }
 
-function readOptional(path: string): string | undefined {
+/** A small file's text, trimmed, or undefined when it cannot be read (a pid or port file). */
+export function readOptional(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch {

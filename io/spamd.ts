@@ -1,21 +1,11 @@
 import { spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseSpamReport, type SpamScore } from '../src/checks/spam-report.js';
 import { DispatchError } from '../src/errors.js';
-import { freePort } from './managed-redis.js';
+import { freePort, readOptional } from './managed-redis.js';
 
 export type { SpamRule, SpamScore } from '../src/checks/spam-report.js';
 
@@ -410,12 +400,4 @@ function isSpamdProcess(pid: number): boolean {
 /** The spamd to run: a known place where it exists, else `spamd` on PATH. */
 function spamdBinary(): string {
   return KNOWN_PLACES.find((path) => existsSync(path)) ?? 'spamd';
-}
-
-function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }

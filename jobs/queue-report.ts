@@ -9,7 +9,7 @@ export interface QueueReport {
   failures: { queue: string; jobId?: string; code: string | null; reason: string; at: string | null }[];
 }
 
-/** Jobs per queue and state, the schedules and the latest failures: what `dispatch status` and the preview's /queues show. */
+/** Jobs per queue and state, the schedules and the latest failures: what `dispatch status` shows (the preview's front page shows the schedules and failures). */
 export async function queueReport(queues: Queues, failuresPerQueue = 5): Promise<QueueReport> {
   const report: QueueReport = { queues: {}, schedulers: [], failures: [] };
   for (const name of QUEUE_NAMES) {

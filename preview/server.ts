@@ -220,7 +220,12 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     for (const [k, v] of reports) if (now - v.at > CHECKS_KEPT_MS) reports.delete(k);
     const kept = reports.get(key);
     if (kept) return kept.report;
-    const report = checkIssue(week, stored, { config, templatesDir: options.templatesDir, signal: closing.signal });
+    const report = checkIssue(week, stored, {
+      config,
+      templatesDir: options.templatesDir,
+      signal: closing.signal,
+      sample: { message: messageOf(week, stored), recipient },
+    });
     reports.set(key, { at: now, report });
     report.catch(() => reports.delete(key));
     return report;
@@ -413,8 +418,14 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
           },
           send: sendRecord,
           checks: {
-            results: (await checkIssue(id, stored, { config, templatesDir: options.templatesDir, depth: 'quick' }))
-              .checks,
+            results: (
+              await checkIssue(id, stored, {
+                config,
+                templatesDir: options.templatesDir,
+                depth: 'quick',
+                sample: { message, recipient },
+              })
+            ).checks,
             full: `/issues/${id}/checks`,
           },
           posts: cards.map((c, i) => ({ title: c.title, posts: socialPosts(socials[i]) })),

@@ -1,11 +1,5 @@
 import type { CheckResult } from './check.js';
-
-/** What SpamAssassin said of a message (io/spamd.ts). */
-export interface SpamVerdict {
-  score: number;
-  rules: { name: string; points: number; description: string }[];
-  version: string;
-}
+import type { SpamScore } from './spam-report.js';
 
 const points = (n: number) => (Number.isInteger(n * 10) ? n.toFixed(1) : String(n));
 
@@ -13,7 +7,7 @@ const points = (n: number) => (Number.isInteger(n * 10) ? n.toFixed(1) : String(
  * SpamAssassin's score against Dispatch's own threshold (SPAM_THRESHOLD): `fail` at or over it,
  * `warn` within a point of it, each rule that hit as a finding, the heaviest first.
  */
-export function spamCheck(verdict: SpamVerdict, threshold: number): CheckResult {
+export function spamCheck(verdict: Pick<SpamScore, 'score' | 'rules' | 'version'>, threshold: number): CheckResult {
   const state = verdict.score >= threshold ? 'fail' : verdict.score >= threshold - 1 ? 'warn' : 'ok';
   const rules = [...verdict.rules].sort((a, b) => b.points - a.points);
   return {
